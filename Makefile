@@ -1,0 +1,33 @@
+# The two commands of the README: `make run` and `make test`. Both bootstrap .venv on a fresh machine.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+SHOTS  ?= docs/screenshots
+
+.PHONY: run test lint screenshots bench clean-venv
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/seggan-studio
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check core gui tests benchmarks
+
+test: lint
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(PYTEST_ARGS)
+
+# Renders the main window and each panel in a real X window under Xvfb (needs xvfb-run).
+screenshots: $(STAMP)
+	QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1600x1000x24" $(PY) -m gui.screenshots $(SHOTS)
+
+bench: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/ui_responsiveness.py
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,125 @@
+"""TensorFlow runtime: imported lazily, configured once, with a device report.
+
+Nothing imports TensorFlow at module level; call :func:`tensorflow` when you need it. Thread counts are
+set before the first op: on small machines (<= 4 cores) TensorFlow gets all cores but one, so the UI
+thread keeps a core to itself.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import importlib.util
+import os
+import sys
+import threading
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+_lock = threading.RLock()
+_tf = None
+_threads: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True)
+class ThreadSettings:
+    cpu_count: int
+    intra_op: int
+    inter_op: int
+    reserved_for_ui: int
+
+
+def default_thread_settings(cpu_count: int | None = None) -> ThreadSettings:
+    if cpu_count is None:
+        cpu_count = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    cores = max(1, int(cpu_count or 1))
+    reserve = 1 if 1 < cores <= 4 else 0
+    intra = max(1, cores - reserve)
+    inter = 1 if cores <= 4 else 2
+    env_intra = os.environ.get("SEGGAN_INTRA_OP_THREADS")
+    env_inter = os.environ.get("SEGGAN_INTER_OP_THREADS")
+    if env_intra and env_intra.isdigit():
+        intra = int(env_intra)
+    if env_inter and env_inter.isdigit():
+        inter = int(env_inter)
+    return ThreadSettings(cpu_count=cores, intra_op=intra, inter_op=inter, reserved_for_ui=reserve)
+
+
+def is_loaded() -> bool:
+    return _tf is not None
+
+
+def _preload_native_libraries() -> None:
+    """dlopen TensorFlow's big shared libraries through ctypes, which releases the GIL while loading.
+
+    The import that follows finds them already mapped, so the part of ``import tensorflow`` that holds
+    the GIL (and so stalls a GUI thread) gets shorter.
+    """
+    spec = importlib.util.find_spec("tensorflow")
+    if spec is None or not spec.submodule_search_locations:
+        return
+    root = Path(next(iter(spec.submodule_search_locations)))
+    for name in ("libtensorflow_framework.so.2", "libtensorflow_cc.so.2"):
+        lib = root / name
+        if lib.exists():
+            try:
+                ctypes.CDLL(str(lib), mode=os.RTLD_NOW | os.RTLD_LOCAL)
+            except OSError:
+                return
+
+
+def tensorflow():
+    """Import and configure TensorFlow once (thread-safe); returns the module."""
+    global _tf, _threads
+    with _lock:
+        if _tf is not None:
+            return _tf
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        if sys.platform.startswith("linux"):
+            _preload_native_libraries()
+        import tensorflow as tf
+
+        settings = default_thread_settings()
+        try:
+            tf.config.threading.set_intra_op_parallelism_threads(settings.intra_op)
+            tf.config.threading.set_inter_op_parallelism_threads(settings.inter_op)
+        except RuntimeError:
+            pass  # already initialised by someone else; keep their settings
+        _threads = (
+            tf.config.threading.get_intra_op_parallelism_threads(),
+            tf.config.threading.get_inter_op_parallelism_threads(),
+        )
+        _tf = tf
+        return tf
+
+
+@dataclass(frozen=True)
+class DeviceReport:
+    tensorflow: str
+    keras: str
+    devices: tuple[tuple[str, str], ...]  # (name, device type)
+    intra_op_threads: int
+    inter_op_threads: int
+    cpu_count: int
+    built_with_cuda: bool
+
+    @property
+    def summary(self) -> str:
+        gpus = [name for name, kind in self.devices if kind == "GPU"]
+        where = f"{len(gpus)} GPU" + ("s" if len(gpus) != 1 else "") if gpus else "CPU only"
+        return (f"TensorFlow {self.tensorflow} · {where} · {self.intra_op_threads} of {self.cpu_count} cores")
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def device_report() -> DeviceReport:
+    tf = tensorflow()
+    import keras
+
+    devices = tuple((d.name, d.device_type) for d in tf.config.list_logical_devices())
+    intra, inter = _threads or (0, 0)
+    return DeviceReport(
+        tensorflow=tf.__version__, keras=keras.__version__, devices=devices,
+        intra_op_threads=intra, inter_op_threads=inter, cpu_count=default_thread_settings().cpu_count,
+        built_with_cuda=bool(tf.test.is_built_with_cuda()),
+    )
