@@ -1,0 +1,1 @@
+"""SegGAN Studio Qt front end."""

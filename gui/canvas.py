@@ -1,0 +1,234 @@
+"""The image canvas: a scene holding the image and its label overlay, and zoomable, pannable views of it.
+
+Several views (the Image and Segment panels) can show one scene, each with its own zoom.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QPainter, QPixmap, QWheelEvent
+from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsScene, QGraphicsView
+
+from core.palette import label_colors
+from gui.qt_image import labels_to_qimage, rgb_to_qimage
+
+MIN_ZOOM = 1 / 64
+MAX_ZOOM = 64.0
+
+
+class ImageScene(QGraphicsScene):
+    """The document: one image, an optional label overlay with per-label colours and an opacity."""
+
+    image_changed = Signal()
+    overlay_changed = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setBackgroundBrush(QColor(38, 40, 44))
+        self._image_item = QGraphicsPixmapItem()
+        self._image_item.setTransformationMode(Qt.TransformationMode.FastTransformation)
+        self._overlay_item = QGraphicsPixmapItem()
+        self._overlay_item.setZValue(1)
+        self.addItem(self._image_item)
+        self.addItem(self._overlay_item)
+        self.rgb: np.ndarray | None = None
+        self.labels: np.ndarray | None = None
+        self.colors = label_colors(256).copy()
+        self._opacity = 0.5
+
+    # image -------------------------------------------------------------------------------------------
+    def set_image(self, rgb: np.ndarray | None) -> None:
+        self.rgb = rgb
+        self.labels = None
+        self._overlay_item.setPixmap(QPixmap())
+        if rgb is None:
+            self._image_item.setPixmap(QPixmap())
+            self.setSceneRect(QRectF())
+        else:
+            self._image_item.setPixmap(QPixmap.fromImage(rgb_to_qimage(rgb)))
+            height, width = rgb.shape[:2]
+            self.setSceneRect(QRectF(0, 0, width, height))
+        self.image_changed.emit()
+        self.overlay_changed.emit()
+
+    @property
+    def image_size(self) -> tuple[int, int] | None:
+        """(width, height) of the current image."""
+        if self.rgb is None:
+            return None
+        return self.rgb.shape[1], self.rgb.shape[0]
+
+    # overlay -----------------------------------------------------------------------------------------
+    def set_labels(self, labels: np.ndarray | None) -> None:
+        if labels is not None:
+            if self.rgb is None or labels.shape != self.rgb.shape[:2]:
+                raise ValueError("the overlay must have the image's size")
+        self.labels = labels
+        self._refresh_overlay()
+
+    def _refresh_overlay(self) -> None:
+        if self.labels is None:
+            self._overlay_item.setPixmap(QPixmap())
+        else:
+            self._overlay_item.setPixmap(QPixmap.fromImage(labels_to_qimage(self.labels, self.colors)))
+        self._overlay_item.setOpacity(self._opacity)
+        self.overlay_changed.emit()
+
+    @property
+    def overlay_opacity(self) -> float:
+        return self._opacity
+
+    def set_overlay_opacity(self, opacity: float) -> None:
+        self._opacity = float(min(1.0, max(0.0, opacity)))
+        self._overlay_item.setOpacity(self._opacity)
+
+    def set_overlay_visible(self, visible: bool) -> None:
+        self._overlay_item.setVisible(visible)
+
+    @property
+    def overlay_visible(self) -> bool:
+        return self._overlay_item.isVisible()
+
+    def set_label_color(self, label: int, color: QColor) -> None:
+        if not 1 <= label <= 255:
+            raise ValueError("label colours are for labels 1..255")
+        self.colors[label] = (color.red(), color.green(), color.blue())
+        self._refresh_overlay()
+
+    def label_color(self, label: int) -> QColor:
+        r, g, b = self.colors[label]
+        return QColor(int(r), int(g), int(b))
+
+    # pixels ------------------------------------------------------------------------------------------
+    def pixel_at(self, scene_pos: QPointF) -> tuple[int, int] | None:
+        """(row, col) under a scene position, or None outside the image."""
+        if self.rgb is None:
+            return None
+        col, row = int(np.floor(scene_pos.x())), int(np.floor(scene_pos.y()))
+        height, width = self.rgb.shape[:2]
+        if 0 <= row < height and 0 <= col < width:
+            return row, col
+        return None
+
+    def overlay_pixmap_item(self) -> QGraphicsPixmapItem:
+        return self._overlay_item
+
+
+class ImageView(QGraphicsView):
+    """Wheel zooms about the cursor, drag pans (left in pan mode, middle always), double-click fits."""
+
+    zoom_changed = Signal(float)
+    hovered = Signal(object)  # (row, col) or None
+
+    def __init__(self, scene: ImageScene, parent=None, pan_with_left: bool = True):
+        super().__init__(scene, parent)
+        self._scene = scene
+        self._zoom = 1.0
+        self._fit_mode = True
+        self._pan_with_left = pan_with_left
+        self._middle_pan: QPointF | None = None
+        self.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        self.setMouseTracking(True)
+        self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag if pan_with_left else QGraphicsView.DragMode.NoDrag)
+        self.setFrameShape(QGraphicsView.Shape.NoFrame)
+        self.setMinimumSize(200, 150)
+        scene.image_changed.connect(self._on_image_changed)
+
+    @property
+    def zoom(self) -> float:
+        return self._zoom
+
+    def _apply_zoom(self, zoom: float) -> None:
+        zoom = float(min(MAX_ZOOM, max(MIN_ZOOM, zoom)))
+        factor = zoom / self._zoom
+        if abs(factor - 1) > 1e-9:
+            self.scale(factor, factor)
+        self._zoom = zoom
+        # Smooth when shrinking (less aliasing), crisp pixels when magnifying.
+        self.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, zoom < 1)
+        self.zoom_changed.emit(zoom)
+
+    def set_zoom(self, zoom: float) -> None:
+        self._fit_mode = False
+        self._apply_zoom(zoom)
+
+    def zoom_by(self, factor: float) -> None:
+        self.set_zoom(self._zoom * factor)
+
+    def actual_size(self) -> None:
+        self.set_zoom(1.0)
+
+    def fit(self) -> None:
+        self._fit_mode = True
+        size = self._scene.image_size
+        if not size:
+            return
+        width, height = size
+        viewport = self.viewport().rect()
+        if viewport.width() < 2 or viewport.height() < 2:
+            return
+        zoom = min(viewport.width() / width, viewport.height() / height) * 0.98
+        self._apply_zoom(zoom)
+        self.centerOn(width / 2, height / 2)
+
+    def _on_image_changed(self) -> None:
+        self.fit()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        if self._fit_mode:
+            self.fit()
+
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 - Qt API
+        delta = event.angleDelta().y()
+        if delta == 0:
+            return
+        self.zoom_by(1.0015 ** delta)  # 120 units (one notch) = x1.2
+        event.accept()
+
+    def mouseDoubleClickEvent(self, event) -> None:  # noqa: N802 - Qt API
+        if self._pan_with_left:
+            self.fit()
+        super().mouseDoubleClickEvent(event)
+
+    def mousePressEvent(self, event) -> None:  # noqa: N802 - Qt API
+        if event.button() == Qt.MouseButton.MiddleButton:
+            self._middle_pan = event.position()
+            self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event) -> None:  # noqa: N802 - Qt API
+        if self._middle_pan is not None:
+            delta = event.position() - self._middle_pan
+            self._middle_pan = event.position()
+            self.pan_by(-delta.x(), -delta.y())
+            event.accept()
+            return
+        self.hovered.emit(self._scene.pixel_at(self.mapToScene(event.position().toPoint())))
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event) -> None:  # noqa: N802 - Qt API
+        if event.button() == Qt.MouseButton.MiddleButton and self._middle_pan is not None:
+            self._middle_pan = None
+            self.viewport().unsetCursor()
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
+
+    def leaveEvent(self, event) -> None:  # noqa: N802 - Qt API
+        self.hovered.emit(None)
+        super().leaveEvent(event)
+
+    def pan_by(self, dx: float, dy: float) -> None:
+        """Scroll the view by (dx, dy) viewport pixels."""
+        self._fit_mode = False
+        self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() + int(round(dx)))
+        self.verticalScrollBar().setValue(self.verticalScrollBar().value() + int(round(dy)))
+
+    def visible_scene_rect(self) -> QRectF:
+        return self.mapToScene(self.viewport().rect()).boundingRect()

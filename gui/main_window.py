@@ -1,0 +1,241 @@
+"""The main window: four panels (Image, Segment, Train, GAN), menus, drag and drop, status bar, errors."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget
+
+import core
+from core.imageio import IMAGE_SUFFIXES
+from core.jobs import Failed, Finished
+from core.workspace import Workspace
+from gui.canvas import ImageScene
+from gui.errors import ErrorReporter
+from gui.panels.gan_panel import GanPanel
+from gui.panels.image_panel import ImagePanel
+from gui.panels.segment_panel import SegmentPanel
+from gui.panels.train_panel import TrainPanel
+from gui.recent import RecentPaths
+from gui.workers import WorkerBridge
+
+log = logging.getLogger(__name__)
+
+IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in IMAGE_SUFFIXES) + ");;All files (*)"
+
+
+def _tensorflow_job(token, emit):
+    from core.runtime import device_report  # imports TensorFlow: only ever on a worker thread
+
+    return device_report()
+
+
+class MainWindow(QMainWindow):
+    tensorflow_ready = Signal(object)  # core.runtime.DeviceReport
+
+    def __init__(self, workspace: Workspace, settings: QSettings | None = None, log_path: str = "",
+                 load_tensorflow: bool = True):
+        super().__init__()
+        self.setWindowTitle("SegGAN Studio")
+        self.resize(1400, 880)
+        self.setAcceptDrops(True)
+        self.settings = settings or QSettings("SegGAN", "SegGAN Studio")
+        self.recent = RecentPaths(self.settings)
+        self.workspace = workspace
+        self.device_report = None
+        self.bridge = WorkerBridge(self)
+        self.errors = ErrorReporter(self, log_path)
+        self.bridge.job_failed.connect(self._on_job_failed)
+
+        self.scene = ImageScene(self)
+        self.image_panel = ImagePanel(self.scene, self.bridge, workspace)
+        self.segment_panel = SegmentPanel(self.scene)
+        self.train_panel = TrainPanel(workspace)
+        self.gan_panel = GanPanel()
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        for panel, title in ((self.image_panel, "Image"), (self.segment_panel, "Segment"),
+                             (self.train_panel, "Train"), (self.gan_panel, "GAN")):
+            self.tabs.addTab(panel, title)
+        self.setCentralWidget(self.tabs)
+
+        self.status_text = QLabel()
+        self.tf_status = QLabel("TensorFlow not loaded")
+        self.jobs_status = QLabel()
+        self.statusBar().addWidget(self.status_text, 1)
+        self.statusBar().addPermanentWidget(self.jobs_status)
+        self.statusBar().addPermanentWidget(self.tf_status)
+        self.image_panel.status_message.connect(self.status_text.setText)
+        self.image_panel.load_failed.connect(lambda path, msg: self.errors.report("Could not open", msg))
+        self.image_panel.path_opened.connect(self._remember)
+        self.bridge.busy_changed.connect(self._on_busy)
+
+        self._build_menus()
+        self._update_title()
+        if load_tensorflow:
+            QTimer.singleShot(0, self.load_tensorflow)
+
+    # menus -------------------------------------------------------------------------------------------
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self.open_action = QAction("&Open Images…", self, shortcut=QKeySequence.StandardKey.Open,
+                                   triggered=self.open_images_dialog)
+        self.open_folder_action = QAction("Open &Folder…", self, shortcut=QKeySequence("Ctrl+Shift+O"),
+                                          triggered=self.open_folder_dialog)
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        self.open_workspace_action = QAction("Open &Workspace…", self, triggered=self.open_workspace_dialog)
+        self.load_mask_action = QAction("Load &Mask…", self, triggered=self.load_mask_dialog)
+        quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit, triggered=self.close)
+        file_menu.insertAction(self.recent_menu.menuAction(), self.open_action)
+        file_menu.insertAction(self.recent_menu.menuAction(), self.open_folder_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.open_workspace_action)
+        file_menu.addAction(self.load_mask_action)
+        file_menu.addSeparator()
+        file_menu.addAction(quit_action)
+        self.image_panel.load_mask_button.clicked.connect(self.load_mask_dialog)
+
+        view_menu = self.menuBar().addMenu("&View")
+        view = self.image_panel.view
+        for text, shortcut, slot in (("Fit", "Ctrl+0", view.fit), ("Actual Pixels", "Ctrl+1", view.actual_size),
+                                     ("Zoom In", QKeySequence.StandardKey.ZoomIn, lambda: view.zoom_by(1.25)),
+                                     ("Zoom Out", QKeySequence.StandardKey.ZoomOut, lambda: view.zoom_by(0.8))):
+            action = QAction(text, self, triggered=slot)
+            action.setShortcut(QKeySequence(shortcut) if isinstance(shortcut, str) else shortcut)
+            view_menu.addAction(action)
+
+        help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction(QAction("Open Log Folder", self, triggered=self._open_log_folder))
+        help_menu.addAction(QAction("About SegGAN Studio", self, triggered=self._about))
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        paths = self.recent.paths()
+        if not paths:
+            self.recent_menu.addAction("(empty)").setEnabled(False)
+            return
+        for path in paths:
+            action = self.recent_menu.addAction(path)
+            action.triggered.connect(lambda _=False, p=path: self.open_recent(p))
+        self.recent_menu.addSeparator()
+        self.recent_menu.addAction("Clear", self.recent.clear)
+
+    def _remember(self, path: str) -> None:
+        self.recent.add(path)
+
+    # actions -----------------------------------------------------------------------------------------
+    def open_images_dialog(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(self, "Open images", str(self._last_dir()), IMAGE_FILTER)
+        if files:
+            self.open_paths(files)
+
+    def open_folder_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open folder of images", str(self._last_dir()))
+        if folder:
+            self.open_paths([folder])
+
+    def open_workspace_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open workspace folder", str(self.workspace.root))
+        if folder:
+            self.set_workspace(folder)
+
+    def load_mask_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Load mask", str(self.workspace.masks_dir),
+                                              "PNG label maps (*.png);;Images (*.png *.tif *.tiff *.bmp *.gif)")
+        if path:
+            self.image_panel.load_mask_file(path)
+
+    def open_paths(self, paths: list[str]) -> None:
+        self.tabs.setCurrentWidget(self.image_panel)
+        self.image_panel.open_paths(paths)
+        first = Path(paths[0])
+        self.settings.setValue("dialogs/last_dir", str(first if first.is_dir() else first.parent))
+
+    def open_recent(self, path: str) -> None:
+        if not Path(path).exists():
+            self.recent.remove(path)
+            self.errors.report("Could not open", f"{path}: no longer exists (removed from the recent list)")
+            return
+        self.open_paths([path])
+
+    def set_workspace(self, folder: str | Path) -> None:
+        try:
+            workspace = Workspace.open(folder)
+        except OSError as exc:
+            self.errors.report("Could not open workspace", f"{folder}: {exc}")
+            return
+        self.workspace = workspace
+        self.image_panel.set_workspace(workspace)
+        self.train_panel.set_workspace(workspace)
+        self.settings.setValue("workspace/path", str(workspace.root))
+        self._update_title()
+
+    def _last_dir(self) -> Path:
+        return Path(str(self.settings.value("dialogs/last_dir", str(self.workspace.images_dir))))
+
+    def _update_title(self) -> None:
+        self.setWindowTitle(f"SegGAN Studio — {self.workspace.root.name}")
+
+    def _open_log_folder(self) -> None:
+        if self.errors.log_path:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(Path(self.errors.log_path).parent)))
+
+    def _about(self) -> None:
+        QMessageBox.about(self, "About SegGAN Studio",
+                          f"SegGAN Studio {core.__version__}\n\n"
+                          f"{self.tf_status.text()}\nWorkspace: {self.workspace.root}")
+
+    # TensorFlow ---------------------------------------------------------------------------------------
+    def load_tensorflow(self) -> None:
+        self.tf_status.setText("Loading TensorFlow…")
+        self.bridge.start(_tensorflow_job, "load TensorFlow", on_event=self._on_tf_event, report_errors=False)
+
+    def _on_tf_event(self, event) -> None:
+        if isinstance(event, Finished) and event.result is not None:
+            self.device_report = event.result
+            self.tf_status.setText(event.result.summary)
+            self.tf_status.setToolTip("\n".join(f"{name} ({kind})" for name, kind in event.result.devices))
+            self.tensorflow_ready.emit(event.result)
+        elif isinstance(event, Failed):
+            self.tf_status.setText("TensorFlow unavailable")
+            self.tf_status.setToolTip(event.error)
+            self.errors.report("TensorFlow could not be loaded", event.error, event.details)
+
+    # jobs and errors --------------------------------------------------------------------------------
+    def _on_job_failed(self, handle, event: Failed) -> None:
+        self.errors.report(f"{handle.name} failed", event.error, event.details)
+
+    def _on_busy(self, count: int) -> None:
+        self.jobs_status.setText(f"{count} job{'s' if count != 1 else ''} running" if count else "")
+
+    # drag and drop ----------------------------------------------------------------------------------
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt API
+        if event.mimeData().hasUrls() and any(url.isLocalFile() for url in event.mimeData().urls()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event) -> None:  # noqa: N802 - Qt API
+        paths = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.open_paths(paths)
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        if not self.bridge.shutdown(timeout_ms=10_000):
+            log.warning("some workers did not stop within 10 s")
+        self.errors.uninstall_hooks()
+        super().closeEvent(event)
+
+
+def build_window(workspace_path: str | Path | None = None, **kwargs) -> MainWindow:
+    from core.workspace import ensure_default_workspace
+
+    return MainWindow(ensure_default_workspace(workspace_path), **kwargs)
+
+
+__all__ = ["MainWindow", "build_window", "Qt"]

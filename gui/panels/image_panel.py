@@ -1,0 +1,437 @@
+"""The Image panel: browse images (workspace, folders, opened files), view them with zoom and pan, inspect
+pixels, and show a label overlay with opacity and per-label colours."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QColorDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSlider,
+    QSplitter,
+    QStyle,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.imageio import ImageLoadError, LoadedImage, list_images, load_image
+from core.jobs import Failed, Finished, Images, Message
+from core.maskio import LoadedMask, read_mask
+from core.thumbnails import thumbnails_job
+from core.workspace import Workspace
+from gui.canvas import ImageScene, ImageView
+from gui.qt_image import rgb_to_qimage
+from gui.workers import WorkerBridge
+
+THUMB_SIZE = 72
+PATH_ROLE = Qt.ItemDataRole.UserRole
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    image: LoadedImage
+    mask: LoadedMask | None
+    mask_error: str | None
+
+
+def _load_with_mask(path: Path, mask_path: Path | None) -> LoadResult:
+    image = load_image(path)
+    mask, mask_error = None, None
+    if mask_path is not None and mask_path.is_file():
+        try:
+            mask = read_mask(mask_path, expected_size=(image.meta.width, image.meta.height))
+        except ImageLoadError as exc:
+            mask_error = str(exc)
+    return LoadResult(image, mask, mask_error)
+
+
+def describe_pixel(image: LoadedImage, labels: np.ndarray | None, row: int, col: int) -> str:
+    """The status-bar text for a pixel: coordinates, stored value, display RGB, label."""
+    r, g, b = (int(v) for v in image.rgb[row, col])
+    parts = [f"x {col}, y {row}"]
+    if image.raw is not None:
+        raw = image.value_at(row, col)
+        shown = ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in raw)
+        parts.append(f"value {shown} ({image.meta.bit_depth}-bit)")
+        parts.append(f"shown as {r}")
+    elif r == g == b and image.meta.mode in ("L", "1", "LA", "I;16", "I"):
+        parts.append(f"value {r}")
+    else:
+        parts.append(f"RGB ({r}, {g}, {b})")
+    if labels is not None:
+        parts.append(f"label {int(labels[row, col])}")
+    return " · ".join(parts)
+
+
+class ImagePanel(QWidget):
+    status_message = Signal(str)  # hover readout and short notices for the status bar
+    image_loaded = Signal(object)  # LoadedImage
+    path_opened = Signal(str)  # a file or folder the user opened (for the recent list)
+    load_failed = Signal(str, str)  # path, message
+
+    def __init__(self, scene: ImageScene, bridge: WorkerBridge, workspace: Workspace, parent=None):
+        super().__init__(parent)
+        self.scene = scene
+        self.bridge = bridge
+        self.workspace = workspace
+        self.current: LoadedImage | None = None
+        self.current_path: Path | None = None
+        self.mask_report = None
+        self._request = 0
+        self._thumb_job = None
+        self._source_folder: Path | None = None
+        self._build()
+        self.show_workspace()
+
+    # layout ------------------------------------------------------------------------------------------
+    def _build(self) -> None:
+        style = self.style()
+        self.source_label = QLabel()
+        self.source_label.setWordWrap(True)
+        self.workspace_button = QPushButton("Workspace images")
+        self.workspace_button.clicked.connect(self.show_workspace)
+        self.image_list = QListWidget()
+        self.image_list.setIconSize(QSize(THUMB_SIZE, THUMB_SIZE))
+        self.image_list.setUniformItemSizes(True)
+        self.image_list.currentItemChanged.connect(self._on_current_item)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.source_label)
+        left_layout.addWidget(self.image_list, 1)
+        left_layout.addWidget(self.workspace_button)
+
+        self.view = ImageView(self.scene, pan_with_left=True)
+        self.view.hovered.connect(self._on_hover)
+        self.view.zoom_changed.connect(self._on_zoom)
+        self.placeholder = QLabel("Open an image (Ctrl+O), a folder, or drop files here.")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+
+        zoom_bar = QHBoxLayout()
+        self.fit_button = QToolButton(text="Fit")
+        self.fit_button.setToolTip("Fit the image to the view (double-click the image)")
+        self.fit_button.clicked.connect(self.view.fit)
+        self.one_button = QToolButton(text="1:1")
+        self.one_button.setToolTip("Actual pixels")
+        self.one_button.clicked.connect(self.view.actual_size)
+        self.zoom_in_button = QToolButton(text="+")
+        self.zoom_in_button.clicked.connect(lambda: self.view.zoom_by(1.25))
+        self.zoom_out_button = QToolButton(text="−")
+        self.zoom_out_button.clicked.connect(lambda: self.view.zoom_by(0.8))
+        self.zoom_label = QLabel("100%")
+        self.zoom_label.setMinimumWidth(56)
+        for widget in (self.fit_button, self.one_button, self.zoom_out_button, self.zoom_in_button):
+            zoom_bar.addWidget(widget)
+        zoom_bar.addWidget(self.zoom_label)
+        zoom_bar.addStretch(1)
+        center = QWidget()
+        center_layout = QVBoxLayout(center)
+        center_layout.setContentsMargins(0, 0, 0, 0)
+        center_layout.addLayout(zoom_bar)
+        center_layout.addWidget(self.view, 1)
+
+        info_box = QGroupBox("Image")
+        info = QFormLayout(info_box)
+        self.info_labels = {}
+        for key in ("File", "Format", "Mode", "Bit depth", "Size", "Orientation", "Frames", "Notes"):
+            label = QLabel("—")
+            label.setWordWrap(True)
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.info_labels[key] = label
+            info.addRow(key, label)
+
+        overlay_box = QGroupBox("Overlay")
+        overlay = QVBoxLayout(overlay_box)
+        self.overlay_check = QCheckBox("Show overlay")
+        self.overlay_check.setChecked(True)
+        self.overlay_check.toggled.connect(self.scene.set_overlay_visible)
+        opacity_row = QHBoxLayout()
+        opacity_row.addWidget(QLabel("Opacity"))
+        self.opacity_slider = QSlider(Qt.Orientation.Horizontal)
+        self.opacity_slider.setRange(0, 100)
+        self.opacity_slider.setValue(int(round(self.scene.overlay_opacity * 100)))
+        self.opacity_slider.valueChanged.connect(self._on_opacity)
+        self.opacity_value = QLabel(f"{self.opacity_slider.value()}%")
+        opacity_row.addWidget(self.opacity_slider, 1)
+        opacity_row.addWidget(self.opacity_value)
+        self.label_list = QListWidget()
+        self.label_list.setToolTip("Double-click a label to change its colour")
+        self.label_list.itemDoubleClicked.connect(self._edit_label_color)
+        self.mask_status = QLabel("No mask for this image.")
+        self.mask_status.setWordWrap(True)
+        buttons = QHBoxLayout()
+        self.load_mask_button = QPushButton("Load mask…")
+        self.load_mask_button.setToolTip("Show a label map (PNG) as the overlay")
+        self.clear_mask_button = QPushButton("Clear")
+        self.clear_mask_button.clicked.connect(self.clear_overlay)
+        buttons.addWidget(self.load_mask_button)
+        buttons.addWidget(self.clear_mask_button)
+        overlay.addWidget(self.overlay_check)
+        overlay.addLayout(opacity_row)
+        overlay.addWidget(QLabel("Labels"))
+        overlay.addWidget(self.label_list, 1)
+        overlay.addWidget(self.mask_status)
+        overlay.addLayout(buttons)
+
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(info_box)
+        right_layout.addWidget(overlay_box, 1)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(center)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(0, 0)
+        splitter.setStretchFactor(1, 1)
+        splitter.setStretchFactor(2, 0)
+        splitter.setSizes([220, 800, 260])
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(splitter)
+        self._placeholder_icon = style.standardIcon(QStyle.StandardPixmap.SP_FileIcon)
+        self._error_icon = style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+        self._update_label_list()
+
+    # image list --------------------------------------------------------------------------------------
+    def show_workspace(self) -> None:
+        self._source_folder = None
+        self.source_label.setText(f"<b>Workspace</b><br>{self.workspace.images_dir}")
+        self._set_list(self.workspace.images())
+
+    def show_folder(self, folder: str | Path) -> None:
+        folder = Path(folder)
+        if not folder.is_dir():
+            self.load_failed.emit(str(folder), f"{folder}: not a folder")
+            return
+        self._source_folder = folder
+        images = list_images(folder)
+        self.source_label.setText(f"<b>Folder</b> ({len(images)} images)<br>{folder}")
+        self.path_opened.emit(str(folder))
+        self._set_list(images)
+        if images:
+            self.image_list.setCurrentRow(0)
+
+    def set_workspace(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+        self.show_workspace()
+
+    def list_paths(self) -> list[Path]:
+        return [Path(self.image_list.item(i).data(PATH_ROLE)) for i in range(self.image_list.count())]
+
+    def _set_list(self, paths: list[Path]) -> None:
+        if self._thumb_job is not None:
+            self._thumb_job.cancel()
+        self.image_list.blockSignals(True)
+        self.image_list.clear()
+        self.image_list.blockSignals(False)
+        self._items: dict[str, QListWidgetItem] = {}
+        for path in paths:
+            self._add_item(Path(path))
+        self._start_thumbnails(paths)
+
+    def _add_item(self, path: Path) -> QListWidgetItem:
+        key = str(path)
+        if key in getattr(self, "_items", {}):
+            return self._items[key]
+        item = QListWidgetItem(self._placeholder_icon, path.name)
+        item.setData(PATH_ROLE, key)
+        item.setToolTip(key)
+        self.image_list.addItem(item)
+        self._items[key] = item
+        return item
+
+    def _start_thumbnails(self, paths: list[Path]) -> None:
+        if not paths:
+            return
+        self._thumb_job = self.bridge.start(thumbnails_job(paths, THUMB_SIZE), "thumbnails",
+                                            on_event=self._on_thumbnail_event, report_errors=False)
+
+    def _on_thumbnail_event(self, event) -> None:
+        if isinstance(event, Images):
+            for path, thumb in event.images:
+                item = self._items.get(path)
+                if item is not None:
+                    item.setIcon(QIcon(QPixmap.fromImage(rgb_to_qimage(thumb))))
+        elif isinstance(event, Message):
+            path, _, reason = event.text.partition("\t")
+            item = self._items.get(path)
+            if item is not None:
+                item.setIcon(self._error_icon)
+                item.setToolTip(f"{path}\n{reason}")
+        elif isinstance(event, Finished | Failed):
+            self._thumb_job = None
+
+    def _on_current_item(self, item: QListWidgetItem | None, _previous=None) -> None:
+        if item is not None:
+            self.load(Path(item.data(PATH_ROLE)))
+
+    # opening -----------------------------------------------------------------------------------------
+    def open_paths(self, paths: list[str | Path]) -> None:
+        """Open files and folders (from a dialog, drag and drop or the recent list)."""
+        files: list[Path] = []
+        for raw in paths:
+            path = Path(raw)
+            if path.is_dir() and path.suffix.lower() not in (".png", ".jpg", ".jpeg", ".tif", ".tiff"):
+                self.show_folder(path)
+                return
+            files.append(path)
+        if not files:
+            return
+        for path in files:
+            self._add_item(path)
+        self.source_label.setText(self.source_label.text().split("<br>")[0] + " + opened files<br>"
+                                  + str(files[0].parent))
+        for path in files:
+            self.path_opened.emit(str(path))
+        self.select_path(files[0])
+
+    def select_path(self, path: Path) -> None:
+        item = self._items.get(str(path)) or self._add_item(path)
+        if self.image_list.currentItem() is item:
+            self.load(path)
+        else:
+            self.image_list.setCurrentItem(item)
+
+    def load(self, path: Path) -> None:
+        """Load in a worker; the latest request wins, stale results are dropped."""
+        self._request += 1
+        request = self._request
+        mask_path = self.workspace.mask_path(path) if self._is_in_workspace(path) else None
+        self.status_message.emit(f"Loading {path.name}…")
+        self.bridge.start(lambda token, emit: _load_with_mask(path, mask_path), f"load {path.name}",
+                          on_event=lambda event: self._on_load_event(request, path, event), report_errors=False)
+
+    def _is_in_workspace(self, path: Path) -> bool:
+        try:
+            return path.resolve().parent == self.workspace.images_dir.resolve()
+        except OSError:
+            return False
+
+    def _on_load_event(self, request: int, path: Path, event) -> None:
+        if request != self._request:
+            return
+        if isinstance(event, Failed):
+            item = self._items.get(str(path))
+            if item is not None:
+                item.setIcon(self._error_icon)
+                item.setToolTip(f"{path}\n{event.error}")
+            self.status_message.emit(f"Could not open {path.name}")
+            self.load_failed.emit(str(path), event.error)
+        elif isinstance(event, Finished) and event.result is not None:
+            self._show_result(path, event.result)
+
+    def _show_result(self, path: Path, result: LoadResult) -> None:
+        self.current = result.image
+        self.current_path = path
+        self.scene.set_image(result.image.rgb)
+        meta = result.image.meta
+        self.info_labels["File"].setText(path.name)
+        self.info_labels["File"].setToolTip(str(path))
+        self.info_labels["Format"].setText(meta.format + (" (named otherwise)" if meta.extension_mismatch else ""))
+        self.info_labels["Mode"].setText(meta.mode + (" with alpha" if meta.has_alpha else ""))
+        depth = f"{meta.bit_depth}-bit"
+        if meta.value_range:
+            depth += f", values {meta.value_range[0]:g}..{meta.value_range[1]:g} shown as 0..255"
+        self.info_labels["Bit depth"].setText(depth)
+        self.info_labels["Size"].setText(f"{meta.width} × {meta.height} px, {meta.file_size / 1024:.0f} KiB")
+        self.info_labels["Orientation"].setText("as stored" if meta.orientation == 1
+                                                else f"EXIF {meta.orientation} applied")
+        self.info_labels["Frames"].setText(str(meta.frames) + (" (showing the first)" if meta.frames > 1 else ""))
+        notes = []
+        if meta.has_alpha:
+            notes.append("transparent areas shown on white")
+        self.info_labels["Notes"].setText("; ".join(notes) or "—")
+        if result.mask is not None:
+            self.set_overlay(result.mask)
+        else:
+            self.mask_report = None
+            self.mask_status.setText(result.mask_error or "No mask for this image.")
+            self._update_label_list()
+        self.status_message.emit(f"{path.name}: {meta.width} × {meta.height}, {meta.format} {meta.mode}")
+        self.image_loaded.emit(result.image)
+
+    # overlay ----------------------------------------------------------------------------------------
+    def load_mask_file(self, path: str | Path) -> None:
+        if self.current is None:
+            self.load_failed.emit(str(path), "Open an image before loading its mask.")
+            return
+        size = (self.current.meta.width, self.current.meta.height)
+        request = self._request
+        self.bridge.start(lambda token, emit: read_mask(path, expected_size=size), "load mask",
+                          on_event=lambda event: self._on_mask_event(request, Path(path), event),
+                          report_errors=False)
+
+    def _on_mask_event(self, request: int, path: Path, event) -> None:
+        if request != self._request:
+            return
+        if isinstance(event, Failed):
+            self.load_failed.emit(str(path), event.error)
+        elif isinstance(event, Finished) and event.result is not None:
+            self.set_overlay(event.result)
+
+    def set_overlay(self, mask: LoadedMask) -> None:
+        self.scene.set_labels(mask.labels)
+        self.mask_report = mask.report
+        notes = "; ".join(mask.report.notes)
+        self.mask_status.setText(f"Mask: {mask.report.kind}, classes {list(mask.report.classes)}"
+                                 + (f"\n{notes}" if notes else ""))
+        self._update_label_list()
+
+    def clear_overlay(self) -> None:
+        self.scene.set_labels(None)
+        self.mask_report = None
+        self.mask_status.setText("No mask shown.")
+        self._update_label_list()
+
+    def _update_label_list(self) -> None:
+        self.label_list.clear()
+        labels = self.scene.labels
+        if labels is None:
+            return
+        present = [int(v) for v in np.unique(labels) if v != 0]
+        names = self.mask_report.names if self.mask_report else {}
+        for label in present:
+            pixmap = QPixmap(16, 16)
+            pixmap.fill(self.scene.label_color(label))
+            item = QListWidgetItem(QIcon(pixmap), f"{label}  {names.get(label, '')}".rstrip())
+            item.setData(PATH_ROLE, label)
+            self.label_list.addItem(item)
+
+    def _edit_label_color(self, item: QListWidgetItem) -> None:
+        label = int(item.data(PATH_ROLE))
+        color = QColorDialog.getColor(self.scene.label_color(label), self, f"Colour of label {label}")
+        if color.isValid():
+            self.set_label_color(label, color)
+
+    def set_label_color(self, label: int, color: QColor) -> None:
+        self.scene.set_label_color(label, color)
+        self._update_label_list()
+
+    def _on_opacity(self, value: int) -> None:
+        self.scene.set_overlay_opacity(value / 100)
+        self.opacity_value.setText(f"{value}%")
+
+    # readouts ----------------------------------------------------------------------------------------
+    def _on_hover(self, pixel) -> None:
+        if pixel is None or self.current is None:
+            return
+        row, col = pixel
+        self.status_message.emit(describe_pixel(self.current, self.scene.labels, row, col))
+
+    def _on_zoom(self, zoom: float) -> None:
+        self.zoom_label.setText(f"{zoom * 100:.0f}%")
