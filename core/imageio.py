@@ -20,7 +20,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
-# Pillow's own bomb check would fire before ours with a less useful message; ours is authoritative.
+# Pillow's own bomb check would fire before ours with a less useful message. Ours (in open_image, which
+# every image and mask read in the app goes through) is authoritative and checks the header's size.
+Image.MAX_IMAGE_PIXELS = None
 warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
 
 DEFAULT_MAX_PIXELS = 150_000_000
@@ -133,9 +135,6 @@ def open_image(path: str | os.PathLike) -> tuple[Image.Image, int]:
     path = Path(path)
     size = _check_path(path)
     limit = max_pixels()
-    # Pillow raises its own bomb error above 2x MAX_IMAGE_PIXELS; keep it at least as lax as ours.
-    if Image.MAX_IMAGE_PIXELS is not None and Image.MAX_IMAGE_PIXELS < limit:
-        Image.MAX_IMAGE_PIXELS = limit
     try:
         image = Image.open(path)
     except PermissionError:

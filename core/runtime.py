@@ -74,7 +74,7 @@ def tensorflow():
         if _tf is not None:
             return _tf
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        if sys.platform.startswith("linux"):
+        if sys.platform.startswith("linux") and os.environ.get("SEGGAN_PRELOAD_TF", "1") == "1":
             _preload_native_libraries()
         import tensorflow as tf
 

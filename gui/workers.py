@@ -1,39 +1,26 @@
-"""The worker bridge: runs core jobs on worker threads (superqt) and delivers their events as Qt signals
-on the GUI thread. Jobs follow core.jobs: ``job(token, emit) -> result``."""
+"""The worker bridge: runs core jobs on worker threads and delivers their events as Qt signals on the GUI
+thread. Jobs follow core.jobs: ``job(token, emit) -> result``.
+
+Each job gets its own Python thread rather than a QThreadPool thread: TensorFlow's pybind11 code
+crashes (a stale thread state in ``gil_scoped_acquire``, seen as a segfault in the first
+``tf.constant`` of a job) when it runs on a pooled Qt thread while the GUI thread is busy in Python.
+Python threads keep one thread state for their whole life, which is what pybind11 expects.
+"""
 
 from __future__ import annotations
 
+import itertools
 import logging
+import threading
+import time
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QThreadPool, Signal
-from superqt.utils._qthreading import WorkerBase, WorkerBaseSignals
+from PySide6.QtCore import QObject, Qt, Signal
 
 from core.jobs import CancelToken, Event, Failed, Finished, Job, run_job
 
 log = logging.getLogger(__name__)
-
-
-class JobSignals(WorkerBaseSignals):
-    event = Signal(object)
-
-
-class JobWorker(WorkerBase):
-    """A QRunnable that runs one core job; ``event`` is emitted for every job event."""
-
-    def __init__(self, job: Job, name: str, total: int | None = None):
-        super().__init__(SignalsClass=JobSignals)
-        self.token = CancelToken()
-        self.name = name
-        self._job = job
-        self._total = total
-
-    def work(self):
-        return run_job(self._job, self.token, self.signals.event.emit, name=self.name, total=self._total)
-
-    def quit(self) -> None:
-        super().quit()
-        self.token.cancel()
+_ids = itertools.count(1)
 
 
 class JobHandle(QObject):
@@ -41,27 +28,33 @@ class JobHandle(QObject):
 
     event = Signal(object)
     done = Signal(object)  # the last event: Finished or Failed
+    _from_worker = Signal(object)  # emitted on the worker thread, queued to the GUI thread
 
-    def __init__(self, worker: JobWorker, parent=None):
+    def __init__(self, job: Job, name: str, total: int | None = None, parent=None):
         super().__init__(parent)
-        self.worker = worker
-        self.name = worker.name
+        self.name = name
+        self.token = CancelToken()
         self.last_event: Event | None = None
         self.finished = False
-        worker.signals.event.connect(self._on_event)
+        self._job = job
+        self._total = total
+        self._from_worker.connect(self._on_event, Qt.ConnectionType.QueuedConnection)
+        self.thread = threading.Thread(target=self._run, name=f"job-{next(_ids)}-{name}", daemon=True)
 
-    @property
-    def token(self) -> CancelToken:
-        return self.worker.token
+    def start(self) -> None:
+        self.thread.start()
+
+    def _run(self) -> None:
+        run_job(self._job, self.token, self._from_worker.emit, name=self.name, total=self._total)
 
     def cancel(self) -> None:
-        self.worker.quit()
+        self.token.cancel()
 
     def pause(self) -> None:
-        self.worker.token.pause()
+        self.token.pause()
 
     def resume(self) -> None:
-        self.worker.token.resume()
+        self.token.resume()
 
     def _on_event(self, event: Event) -> None:
         self.last_event = event
@@ -82,9 +75,6 @@ class WorkerBridge(QObject):
     def __init__(self, parent=None):
         super().__init__(parent)
         self._handles: list[JobHandle] = []
-        pool = QThreadPool.globalInstance()
-        # Long jobs (training) must not starve short ones (thumbnails, file loading) on 2-core machines.
-        pool.setMaxThreadCount(max(pool.maxThreadCount(), 8))
 
     @property
     def running(self) -> list[JobHandle]:
@@ -92,13 +82,12 @@ class WorkerBridge(QObject):
 
     def start(self, job: Job, name: str, *, on_event: Callable[[Event], None] | None = None,
               total: int | None = None, report_errors: bool = True) -> JobHandle:
-        worker = JobWorker(job, name, total)
-        handle = JobHandle(worker, self)
+        handle = JobHandle(job, name, total, self)
         if on_event is not None:
             handle.event.connect(on_event)
         handle.done.connect(lambda event, h=handle: self._on_done(h, event, report_errors))
         self._handles.append(handle)
-        worker.start()
+        handle.start()
         log.info("job started: %s", name)
         self.job_started.emit(handle)
         self.busy_changed.emit(len(self._handles))
@@ -116,13 +105,15 @@ class WorkerBridge(QObject):
                      ", cancelled" if event.cancelled else "")
         self.job_done.emit(handle)
         self.busy_changed.emit(len(self._handles))
-        handle.deleteLater()
 
     def cancel_all(self) -> None:
         for handle in list(self._handles):
             handle.cancel()
 
     def shutdown(self, timeout_ms: int = 5000) -> bool:
-        """Cancel every job and wait for the worker threads; True when all stopped in time."""
+        """Cancel every job and wait for their threads; True when all stopped in time."""
         self.cancel_all()
-        return QThreadPool.globalInstance().waitForDone(timeout_ms)
+        deadline = time.monotonic() + timeout_ms / 1000
+        for handle in list(self._handles):
+            handle.thread.join(max(0.0, deadline - time.monotonic()))
+        return not any(handle.thread.is_alive() for handle in self._handles)

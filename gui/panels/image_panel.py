@@ -19,13 +19,13 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
-    QSlider,
     QSplitter,
     QStyle,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
+from superqt import QLabeledSlider
 
 from core.imageio import ImageLoadError, LoadedImage, list_images, load_image
 from core.jobs import Failed, Finished, Images, Message
@@ -117,8 +117,6 @@ class ImagePanel(QWidget):
         self.view = ImageView(self.scene, pan_with_left=True)
         self.view.hovered.connect(self._on_hover)
         self.view.zoom_changed.connect(self._on_zoom)
-        self.placeholder = QLabel("Open an image (Ctrl+O), a folder, or drop files here.")
-        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
 
         zoom_bar = QHBoxLayout()
         self.fit_button = QToolButton(text="Fit")
@@ -159,14 +157,12 @@ class ImagePanel(QWidget):
         self.overlay_check.setChecked(True)
         self.overlay_check.toggled.connect(self.scene.set_overlay_visible)
         opacity_row = QHBoxLayout()
-        opacity_row.addWidget(QLabel("Opacity"))
-        self.opacity_slider = QSlider(Qt.Orientation.Horizontal)
+        opacity_row.addWidget(QLabel("Opacity %"))
+        self.opacity_slider = QLabeledSlider(Qt.Orientation.Horizontal)
         self.opacity_slider.setRange(0, 100)
         self.opacity_slider.setValue(int(round(self.scene.overlay_opacity * 100)))
         self.opacity_slider.valueChanged.connect(self._on_opacity)
-        self.opacity_value = QLabel(f"{self.opacity_slider.value()}%")
         opacity_row.addWidget(self.opacity_slider, 1)
-        opacity_row.addWidget(self.opacity_value)
         self.label_list = QListWidget()
         self.label_list.setToolTip("Double-click a label to change its colour")
         self.label_list.itemDoubleClicked.connect(self._edit_label_color)
@@ -330,10 +326,24 @@ class ImagePanel(QWidget):
             if item is not None:
                 item.setIcon(self._error_icon)
                 item.setToolTip(f"{path}\n{event.error}")
+            self._show_failure(path, event.error)
             self.status_message.emit(f"Could not open {path.name}")
             self.load_failed.emit(str(path), event.error)
         elif isinstance(event, Finished) and event.result is not None:
             self._show_result(path, event.result)
+
+    def _show_failure(self, path: Path, error: str) -> None:
+        """Show nothing rather than a previous image under the wrong name; the reason stays visible."""
+        self.current = None
+        self.current_path = path
+        self.mask_report = None
+        self.scene.set_image(None)
+        for label in self.info_labels.values():
+            label.setText("—")
+        self.info_labels["File"].setText(path.name)
+        self.info_labels["Notes"].setText(error.split(": ", 1)[-1])
+        self.mask_status.setText("No mask shown.")
+        self._update_label_list()
 
     def _show_result(self, path: Path, result: LoadResult) -> None:
         self.current = result.image
@@ -424,7 +434,6 @@ class ImagePanel(QWidget):
 
     def _on_opacity(self, value: int) -> None:
         self.scene.set_overlay_opacity(value / 100)
-        self.opacity_value.setText(f"{value}%")
 
     # readouts ----------------------------------------------------------------------------------------
     def _on_hover(self, pixel) -> None:

@@ -1,0 +1,178 @@
+"""UI responsiveness: does the GUI thread stay responsive while TensorFlow loads and trains?
+
+Starts the real main window (offscreen by default), lets TensorFlow load in the background, then trains a
+small conv net on real data shapes (batches of 8 RGB 256x256 crops, per-pixel labels) through the worker
+bridge for --seconds. A 5 ms precise timer on the GUI thread records its tick intervals; a gap is an
+interval between consecutive ticks. Prints one JSON object.
+
+    QT_QPA_PLATFORM=offscreen python benchmarks/ui_responsiveness.py [--seconds 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+
+import psutil
+
+PROCESS_START = psutil.Process().create_time()
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import numpy as np  # noqa: E402
+from PySide6.QtCore import QSettings, Qt, QTimer  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+
+def training_job(seconds: float, batch: int = 8, size: int = 256):
+    """A core-style job: trains a small segmentation conv net on random data for ``seconds``."""
+
+    def job(token, emit):
+        from core.jobs import Metrics, ProgressReporter
+        from core.runtime import tensorflow
+
+        tf = tensorflow()
+        import keras
+
+        keras.utils.set_random_seed(0)
+        inputs = keras.Input((size, size, 3))
+        x = inputs
+        for width in (16, 32, 64):
+            x = keras.layers.Conv2D(width, 3, padding="same", activation="relu")(x)
+            x = keras.layers.Conv2D(width, 3, padding="same", activation="relu")(x)
+            x = keras.layers.MaxPooling2D()(x)
+        for width in (64, 32, 16):
+            x = keras.layers.UpSampling2D()(x)
+            x = keras.layers.Conv2D(width, 3, padding="same", activation="relu")(x)
+        outputs = keras.layers.Conv2D(2, 1)(x)
+        model = keras.Model(inputs, outputs)
+        optimizer = keras.optimizers.Adam(1e-3)
+        loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        rng = np.random.default_rng(0)
+        images = tf.constant(rng.random((batch, size, size, 3), dtype=np.float32))
+        labels = tf.constant(rng.integers(0, 2, (batch, size, size)), dtype=tf.int32)
+
+        @tf.function
+        def step(x, y):
+            with tf.GradientTape() as tape:
+                loss = loss_fn(y, model(x, training=True))
+            grads = tape.gradient(loss, model.trainable_variables)
+            optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
+            return loss
+
+        step(images, labels)  # trace and warm up before the clock starts
+        reporter = ProgressReporter(emit, total=None, min_interval_s=0.05)
+        start = time.perf_counter()
+        steps = 0
+        last_metrics = 0.0
+        while time.perf_counter() - start < seconds:
+            token.check()
+            loss = step(images, labels)
+            steps += 1
+            reporter.advance(1)
+            now = time.perf_counter()
+            if now - last_metrics >= 0.05:
+                emit(Metrics(step=steps, values={"loss": float(loss)}))
+                last_metrics = now
+        elapsed = time.perf_counter() - start
+        return {"steps": steps, "seconds": elapsed, "images_per_s": steps * batch / elapsed}
+
+    return job
+
+
+def percentile(values, q):
+    return float(np.percentile(np.asarray(values), q)) if values else None
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=20.0, help="training time measured (default 20)")
+    args = parser.parse_args()
+
+    app = QApplication(sys.argv[:1])
+    from core.jobs import Finished, Metrics, Progress
+    from core.workspace import ensure_default_workspace
+    from gui.main_window import MainWindow
+
+    tmp = tempfile.mkdtemp(prefix="seggan-bench-")
+    os.environ["SEGGAN_LOG_DIR"] = tmp
+    workspace = ensure_default_workspace(os.path.join(tmp, "workspace"))
+    settings = QSettings(os.path.join(tmp, "settings.ini"), QSettings.Format.IniFormat)
+
+    result: dict = {"benchmark": "ui_responsiveness", "train_seconds": args.seconds}
+    ticks: list[tuple[float, str]] = []
+    phase = {"name": "startup"}
+
+    timer = QTimer()
+    timer.setTimerType(Qt.TimerType.PreciseTimer)
+    timer.setInterval(5)
+    timer.timeout.connect(lambda: ticks.append((time.perf_counter(), phase["name"])))
+
+    window = MainWindow(workspace, settings=settings, log_path=os.path.join(tmp, "seggan-studio.log"),
+                        load_tensorflow=False)
+    window.show()
+
+    def on_shown():
+        result["window_shown_s"] = round(time.time() - PROCESS_START, 3)
+        phase["name"] = "tf_loading"
+        timer.start()
+        window.load_tensorflow()
+
+    events = {"progress": 0, "metrics": 0}
+
+    def on_train_event(event):
+        if isinstance(event, Progress):
+            events["progress"] += 1
+            if phase["name"] != "training":
+                phase["name"] = "training"  # the first step is done: tracing is over
+            window.status_text.setText(f"step {event.done} · {event.rate or 0:.1f} steps/s")
+        elif isinstance(event, Metrics):
+            events["metrics"] += 1
+        elif isinstance(event, Finished):
+            phase["name"] = "done"
+            timer.stop()
+            result["training"] = event.result
+            finish()
+
+    def on_tf_ready(report):
+        result["tf_ready_s"] = round(time.time() - PROCESS_START, 3)
+        result["tensorflow"] = report.tensorflow
+        phase["name"] = "tracing"
+        window.bridge.start(training_job(args.seconds), "benchmark training", on_event=on_train_event)
+
+    def gaps(name):
+        out = []
+        for (t0, _), (t1, p1) in zip(ticks, ticks[1:], strict=False):
+            if p1 == name:
+                out.append((t1 - t0) * 1000)
+        return out
+
+    def finish():
+        loading = gaps("tf_loading")
+        training = gaps("training")
+        result["tf_import_max_gap_ms"] = round(max(loading), 1) if loading else None
+        result["gap_p50_ms"] = round(percentile(training, 50), 2)
+        result["gap_p99_ms"] = round(percentile(training, 99), 2)
+        result["gap_max_ms"] = round(max(training), 1)
+        result["ticks_during_training"] = len(training)
+        result["events_received"] = events
+        result["targets"] = {"window_shown_s": 2.0, "gap_p99_ms": 20.0, "gap_max_ms": 50.0}
+        result["meets_targets"] = bool(result["window_shown_s"] <= 2.0 and result["gap_p99_ms"] <= 20.0
+                                       and result["gap_max_ms"] <= 50.0)
+        window.close()
+        app.quit()
+
+    window.tensorflow_ready.connect(on_tf_ready)
+    QTimer.singleShot(0, on_shown)
+    app.exec()
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,91 @@
+"""Render the main window and each panel in a real window and save PNGs (``make screenshots``).
+
+Run under Xvfb with QT_QPA_PLATFORM=xcb: the pictures are grabbed from the X screen, as a person would see
+them. Uses a throwaway workspace with the generated sample scene and its object mask as the overlay.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+from PySide6.QtCore import QEventLoop, QSettings, QTimer
+from PySide6.QtWidgets import QApplication
+
+
+def _wait(ms: int) -> None:
+    loop = QEventLoop()
+    QTimer.singleShot(ms, loop.quit)
+    loop.exec()
+
+
+def _grab(window, path: Path) -> None:
+    QApplication.processEvents()
+    screen = window.screen()
+    geometry = window.frameGeometry()
+    pixmap = screen.grabWindow(0, geometry.x(), geometry.y(), geometry.width(), geometry.height())
+    if pixmap.isNull():  # platforms that cannot grab the screen: render the widget tree instead
+        pixmap = window.grab()
+    pixmap.save(str(path))
+    print(path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    out = Path(argv[0] if argv else "docs/screenshots")
+    out.mkdir(parents=True, exist_ok=True)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+
+    from core.maskio import write_mask
+    from core.sample_scene import OBJECT_NAMES, make_sample_scene
+    from core.workspace import ensure_default_workspace
+    from gui.main_window import MainWindow
+
+    with tempfile.TemporaryDirectory(prefix="seggan-shots-") as tmp:
+        workspace = ensure_default_workspace(Path(tmp) / "workspace")
+        _, labels = make_sample_scene()
+        sample = workspace.images()[0]
+        write_mask(workspace.mask_path(sample), labels, names=dict(enumerate(OBJECT_NAMES, start=1)))
+        settings = QSettings(str(Path(tmp) / "settings.ini"), QSettings.Format.IniFormat)
+        window = MainWindow(workspace, settings=settings, log_path=str(Path(tmp) / "seggan-studio.log"))
+        window.resize(1400, 860)
+        window.move(0, 0)
+        window.show()
+        window.image_panel.image_list.setCurrentRow(0)
+        deadline = 200
+        while (window.scene.labels is None or window.device_report is None) and deadline:
+            _wait(100)
+            deadline -= 1
+        _wait(300)
+        _grab(window, out / "image_panel.png")
+        view = window.image_panel.view
+        view.set_zoom(3.0)
+        view.centerOn(160, 150)
+        _wait(200)
+        _grab(window, out / "image_panel_zoomed.png")
+        view.fit()
+        for name, panel in (("segment_panel", window.segment_panel), ("train_panel", window.train_panel),
+                            ("gan_panel", window.gan_panel)):
+            window.tabs.setCurrentWidget(panel)
+            _wait(300)
+            _grab(window, out / f"{name}.png")
+        window.tabs.setCurrentWidget(window.image_panel)
+        bad = Path(tmp) / "download.png"
+        bad.write_text("<!DOCTYPE html><html>404</html>")
+        window.open_paths([str(bad)])
+        deadline = 50
+        while not window.errors.dialogs and deadline:
+            _wait(100)
+            deadline -= 1
+        _wait(300)
+        _grab(window, out / "error_dialog.png")
+        for dialog in list(window.errors.dialogs):
+            dialog.accept()
+        window.close()
+    app.quit()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
