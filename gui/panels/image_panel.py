@@ -282,7 +282,7 @@ class ImagePanel(QWidget):
         files: list[Path] = []
         for raw in paths:
             path = Path(raw)
-            if path.is_dir() and path.suffix.lower() not in (".png", ".jpg", ".jpeg", ".tif", ".tiff"):
+            if path.is_dir():
                 self.show_folder(path)
                 return
             files.append(path)
