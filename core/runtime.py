@@ -7,13 +7,9 @@ thread keeps a core to itself.
 
 from __future__ import annotations
 
-import ctypes
-import importlib.util
 import os
-import sys
 import threading
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 _lock = threading.RLock()
 _tf = None
@@ -48,25 +44,6 @@ def is_loaded() -> bool:
     return _tf is not None
 
 
-def _preload_native_libraries() -> None:
-    """dlopen TensorFlow's big shared libraries through ctypes, which releases the GIL while loading.
-
-    The import that follows finds them already mapped, so the part of ``import tensorflow`` that holds
-    the GIL (and so stalls a GUI thread) gets shorter.
-    """
-    spec = importlib.util.find_spec("tensorflow")
-    if spec is None or not spec.submodule_search_locations:
-        return
-    root = Path(next(iter(spec.submodule_search_locations)))
-    for name in ("libtensorflow_framework.so.2", "libtensorflow_cc.so.2"):
-        lib = root / name
-        if lib.exists():
-            try:
-                ctypes.CDLL(str(lib), mode=os.RTLD_NOW | os.RTLD_LOCAL)
-            except OSError:
-                return
-
-
 def tensorflow():
     """Import and configure TensorFlow once (thread-safe); returns the module."""
     global _tf, _threads
@@ -74,8 +51,6 @@ def tensorflow():
         if _tf is not None:
             return _tf
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        if sys.platform.startswith("linux") and os.environ.get("SEGGAN_PRELOAD_TF", "1") == "1":
-            _preload_native_libraries()
         import tensorflow as tf
 
         settings = default_thread_settings()
