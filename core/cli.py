@@ -79,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("--json", action="store_true", help="print one JSON object")
     info.add_argument("--no-tensorflow", action="store_true", help="skip importing TensorFlow")
     info.set_defaults(func=cmd_info)
+    from core.cli_training import add_subcommands
+
+    add_subcommands(sub)
     return parser
 
 

@@ -54,6 +54,12 @@ def tensorflow():
         import tensorflow as tf
 
         settings = default_thread_settings()
+        cpu_devices = os.environ.get("SEGGAN_CPU_DEVICES", "")
+        if cpu_devices.isdigit() and int(cpu_devices) > 1:
+            # Several logical CPU devices, e.g. to try MirroredStrategy on a machine without GPUs.
+            cpu = tf.config.list_physical_devices("CPU")[0]
+            tf.config.set_logical_device_configuration(
+                cpu, [tf.config.LogicalDeviceConfiguration() for _ in range(int(cpu_devices))])
         try:
             tf.config.threading.set_intra_op_parallelism_threads(settings.intra_op)
             tf.config.threading.set_inter_op_parallelism_threads(settings.inter_op)

@@ -1,0 +1,81 @@
+"""Runs on disk: find them, summarise them, export their metrics (for the CLI and the Train panel)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from core.atomic import atomic_write_text
+from core.training.metrics_log import FIXED_COLUMNS, format_value, read_metrics
+from core.training.run_folder import RunFolder, RunFolderError
+
+
+@dataclass
+class RunSummary:
+    path: str
+    name: str
+    task: str
+    state: str
+    step: int
+    total_steps: int | None
+    updated: float | None
+    message: str = ""
+    last_metrics: dict = field(default_factory=dict)
+    samples: int = 0
+    checkpoints: int = 0
+    error: str = ""
+
+
+def find_runs(folder: str | os.PathLike) -> list[Path]:
+    """Run folders in ``folder`` (or ``folder`` itself if it is one), newest first."""
+    folder = Path(folder).expanduser()
+    if RunFolder(folder).is_run():
+        return [folder]
+    if not folder.is_dir():
+        return []
+    runs = [p for p in folder.iterdir() if p.is_dir() and RunFolder(p).is_run()]
+    return sorted(runs, key=lambda p: (RunFolder(p).config_path.stat().st_mtime, p.name), reverse=True)
+
+
+def summarize(path: str | os.PathLike) -> RunSummary:
+    run = RunFolder(path)
+    status = run.read_status()
+    try:
+        task = run.read_config().task
+        error = ""
+    except RunFolderError as exc:
+        task, error = "?", str(exc)
+    _, rows = read_metrics(run.metrics_path)
+    last = {k: v for k, v in (rows[-1] if rows else {}).items() if k not in FIXED_COLUMNS and v is not None}
+    checkpoints = len(list(run.checkpoints_dir.glob("ckpt-*.index"))) if run.checkpoints_dir.is_dir() else 0
+    return RunSummary(
+        path=str(run.path), name=run.name, task=task, state=str(status.get("state", "unknown")),
+        step=int(status.get("step", 0) or 0), total_steps=status.get("total_steps"),
+        updated=status.get("updated"), message=str(status.get("message", "") or ""), last_metrics=last,
+        samples=len(run.sample_steps()), checkpoints=checkpoints, error=error)
+
+
+def export_csv(runs: list[str | os.PathLike], out: str | os.PathLike) -> int:
+    """Write the metrics of several runs to one CSV with a leading ``run`` column; returns the row count."""
+    columns: list[str] = []
+    tables = []
+    for path in runs:
+        run = RunFolder(path)
+        if not run.is_run():
+            raise RunFolderError(f"{run.path}: not a run folder (no config.json)")
+        header, rows = read_metrics(run.metrics_path)
+        columns += [c for c in header if c not in columns]
+        tables.append((run.name, rows))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["run", *columns])
+    count = 0
+    for name, rows in tables:
+        for row in rows:
+            writer.writerow([name, *(format_value(row.get(c)) for c in columns)])
+            count += 1
+    atomic_write_text(out, buffer.getvalue())
+    return count

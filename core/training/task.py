@@ -1,0 +1,144 @@
+"""The interface a model plugs into the training loop with, and the registry of tasks by name.
+
+A task builds its models and optimizers (inside the strategy's scope), provides an endless batched
+``tf.data.Dataset``, and a per-replica ``train_step`` that returns scalar metrics (means over the replica's
+part of the batch). Random numbers inside ``train_step`` must come from ``self.rng`` (a checkpointed
+``tf.random.Generator``) so that a resumed run draws the same numbers an uninterrupted one would.
+"""
+
+from __future__ import annotations
+
+import abc
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from core.atomic import atomic_write_json
+
+_REGISTRY: dict[str, type[Task]] = {}
+
+
+def batch_indices(num_examples: int, global_batch_size: int, start_step: int, seed: int):
+    """A dataset of int64 vectors: the example indices of batch ``start_step``, ``start_step + 1``, ...
+
+    Every epoch is a fresh permutation (``tf.random.experimental.index_shuffle``, no shuffle buffer), so the
+    batches are a pure function of (seed, step): resuming needs no saved iterator state.
+    """
+    from core.runtime import tensorflow
+
+    tf = tensorflow()
+    n = int(num_examples)
+    b = int(global_batch_size)
+
+    def indices(step):
+        flat = step * b + tf.range(b, dtype=tf.int64)
+        epoch = flat // n
+        position = flat % n
+        seeds = tf.stack([tf.fill([b], tf.constant(seed, tf.int64)), epoch, tf.zeros([b], tf.int64)], axis=1)
+        return tf.raw_ops.RandomIndexShuffle(index=position, seed=seeds,
+                                             max_index=tf.constant(n - 1, tf.int64), rounds=4)
+
+    return tf.data.Dataset.range(int(start_step), 2**62).map(indices)
+
+
+def register_task(cls: type[Task]) -> type[Task]:
+    """Class decorator: make a task creatable by its ``name`` (as saved in config.json)."""
+    _REGISTRY[cls.name] = cls
+    return cls
+
+
+def task_class(name: str) -> type[Task]:
+    _load_builtin_tasks()
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        known = ", ".join(sorted(_REGISTRY)) or "none"
+        raise ValueError(f"unknown task {name!r} (known: {known})") from None
+
+
+def _load_builtin_tasks() -> None:
+    import core.training.check_task  # noqa: F401 - registers itself
+
+
+class Task(abc.ABC):
+    name: str = ""
+
+    def __init__(self, params: dict[str, Any], seed: int):
+        self.params = dict(params)
+        self.seed = int(seed)
+        self.models: dict = {}
+        self.optimizers: dict = {}
+        self.rng = None
+
+    # building ---------------------------------------------------------------------------------------
+    def build(self, learning_rates: dict[str, float]) -> None:
+        """Create models, optimizers and ``self.rng``; called inside ``strategy.scope()``."""
+        from core.runtime import tensorflow
+
+        tf = tensorflow()
+        self.rng = tf.random.Generator.from_seed(self.seed + 1)
+        self.build_models(learning_rates)
+        for name in self.optimizers:
+            if name not in learning_rates:
+                raise ValueError(f"no learning rate given for optimizer {name!r}")
+
+    @abc.abstractmethod
+    def build_models(self, learning_rates: dict[str, float]) -> None:
+        """Fill ``self.models`` and ``self.optimizers`` (names match the config's learning_rates)."""
+
+    # data and steps ---------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def dataset(self, global_batch_size: int, start_step: int = 0):
+        """An endless dataset of global batches, starting at batch ``start_step``.
+
+        It must be a pure function of (seed, step): a resumed run asks for the batches from its step on and
+        must get exactly what an uninterrupted run got (see :func:`batch_indices`).
+        """
+
+    def steps_per_epoch(self, global_batch_size: int) -> int | None:
+        """Steps in one pass over the data, for epoch budgets and display; None if unbounded."""
+        return None
+
+    @abc.abstractmethod
+    def train_step(self, batch, global_batch_size: int) -> dict:
+        """One optimisation step on this replica's batch; returns scalar tensors (replica means)."""
+
+    def sample_grid(self, step: int) -> np.ndarray | None:
+        """An HxWx3 uint8 picture of what the model does now (runs on the host, outside tf.function)."""
+        return None
+
+    # saving -----------------------------------------------------------------------------------------
+    def architecture(self) -> dict:
+        """What must not change between a run and its resumption (JSON-able)."""
+        return {"task": self.name, "params": self.params}
+
+    def data_signature(self) -> dict:
+        """Shapes and dtypes of one dataset element, compared on resume."""
+        spec = self.dataset(2, 0).element_spec
+        from core.runtime import tensorflow
+
+        tf = tensorflow()
+        flat = tf.nest.flatten(spec)
+        return {"elements": [[list(s.shape[1:]), s.dtype.name] for s in flat]}
+
+    def checkpoint_objects(self) -> dict:
+        objects = {f"model_{name}": model for name, model in self.models.items()}
+        objects.update({f"optimizer_{name}": opt for name, opt in self.optimizers.items()})
+        objects["rng"] = self.rng
+        return objects
+
+    def save_final(self, model_dir: Path) -> list[Path]:
+        """Final weights (one ``<name>.weights.h5`` per model, written atomically) and architecture.json."""
+        import os
+
+        model_dir.mkdir(parents=True, exist_ok=True)
+        written = []
+        for name, model in self.models.items():
+            target = model_dir / f"{name}.weights.h5"
+            temp = model_dir / f".{name}.partial.weights.h5"
+            model.save_weights(temp)
+            os.replace(temp, target)
+            written.append(target)
+        atomic_write_json(model_dir / "architecture.json", self.architecture())
+        return written
