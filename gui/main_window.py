@@ -53,7 +53,7 @@ class MainWindow(QMainWindow):
         self.scene = ImageScene(self)
         self.image_panel = ImagePanel(self.scene, self.bridge, workspace)
         self.segment_panel = SegmentPanel(self.scene)
-        self.train_panel = TrainPanel(workspace)
+        self.train_panel = TrainPanel(workspace, self.bridge)
         self.gan_panel = GanPanel()
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
@@ -69,6 +69,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.jobs_status)
         self.statusBar().addPermanentWidget(self.tf_status)
         self.image_panel.status_message.connect(self.status_text.setText)
+        self.train_panel.status_message.connect(self.status_text.setText)
         self.image_panel.load_failed.connect(lambda path, msg: self.errors.report("Could not open", msg))
         self.image_panel.path_opened.connect(self._remember)
         self.bridge.busy_changed.connect(self._on_busy)
@@ -226,6 +227,7 @@ class MainWindow(QMainWindow):
             self.open_paths(paths)
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        self.train_panel.shutdown()
         if not self.bridge.shutdown(timeout_ms=10_000):
             log.warning("some workers did not stop within 10 s")
         self.errors.uninstall_hooks()

@@ -59,6 +59,10 @@ class AutoencoderCheckTask(Task):
         outputs = keras.layers.Conv2D(3, 1, activation="sigmoid")(x)
         self.models["autoencoder"] = keras.Model(inputs, outputs, name="autoencoder")
         self.optimizers["main"] = keras.optimizers.Adam(learning_rates["main"])
+        # Create the optimizer's slot variables here, inside the strategy scope: left to the first
+        # apply_gradients they would be created inside the traced step, which fails under MirroredStrategy
+        # with several local replicas ("You must feed a value for placeholder tensor ...").
+        self.optimizers["main"].build(self.models["autoencoder"].trainable_variables)
         self._images = generated_shapes(self.count, size, self.seed)
         self._fixed = self._images[:8]
 

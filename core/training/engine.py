@@ -371,6 +371,23 @@ class _Loop:
             shutil.rmtree(scratch, ignore_errors=True)
 
 
+def _prepared_for(run: RunFolder, config: RunConfig) -> bool:
+    """True when ``run`` was created for exactly this config and never started (see prepare_run)."""
+    if not run.is_run() or run.read_status().get("state") != "created":
+        return False
+    try:
+        return run.read_config().to_dict() == config.to_dict()
+    except RunFolderError:
+        return False
+
+
+def prepare_run(run_dir, config: RunConfig) -> RunFolder:
+    """Create the run folder now (cheap, no TensorFlow), so it can be listed before training starts."""
+    run = RunFolder(run_dir)
+    run.create(config)
+    return run
+
+
 def train(run_dir, config: RunConfig | None = None, *, resume: bool = False, token: CancelToken | None = None,
           emit: Emit | None = None, control: TrainingControl | None = None, strategy=None,
           budget=None) -> TrainResult:
@@ -396,7 +413,7 @@ def train(run_dir, config: RunConfig | None = None, *, resume: bool = False, tok
     else:
         config.validate()
     loop = _Loop(run, config, token, emit, control, resume, strategy)
-    if not resume and loop.chief:
+    if not resume and loop.chief and not _prepared_for(run, config):
         run.create(config)
     try:
         loop.setup()

@@ -1,0 +1,1 @@
+"""Widgets of the Train panel: curves, sample timeline, run list."""

@@ -1,0 +1,197 @@
+"""Live training curves: one small plot per metric group, several runs overlaid, TensorBoard-style
+smoothing (raw curve faint, smoothed curve solid), log-y, and a hover readout."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from core.training.metrics_log import FIXED_COLUMNS
+from core.training.smoothing import debiased_ema
+
+RUN_COLORS = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189), (140, 86, 75),
+              (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207)]
+COLUMNS = 2
+
+
+def metric_group(name: str) -> str:
+    """Which plot a metric goes to: 'a/b' by prefix, lr_* together, images_per_s alone, else by name."""
+    if name.startswith("lr_"):
+        return "learning rate"
+    if name == "images_per_s":
+        return "throughput (images/s)"
+    if "/" in name:
+        return name.split("/", 1)[0]
+    return name
+
+
+class _Series:
+    def __init__(self):
+        self.steps: list[float] = []
+        self.values: list[float] = []
+        self.raw = None
+        self.smooth = None
+
+
+class CurvesView(QWidget):
+    hovered = Signal(str)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        pg.setConfigOptions(antialias=True)
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.setBackground("w")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.graphics)
+        self.smoothing = 0.6
+        self.log_y = False
+        self.plots: dict[str, pg.PlotItem] = {}
+        self.series: dict[tuple[str, str], _Series] = {}
+        self.run_colors: dict[str, tuple] = {}
+        self._proxy = pg.SignalProxy(self.graphics.scene().sigMouseMoved, rateLimit=30, slot=self._on_mouse)
+
+    # data ---------------------------------------------------------------------------------------------
+    def color_of(self, run: str) -> tuple:
+        if run not in self.run_colors:
+            self.run_colors[run] = RUN_COLORS[len(self.run_colors) % len(RUN_COLORS)]
+        return self.run_colors[run]
+
+    def add_rows(self, run: str, rows) -> None:
+        touched = set()
+        for row in rows:
+            step = row.get("step")
+            if step is None:
+                continue
+            for name, value in row.items():
+                if name in FIXED_COLUMNS or value is None:
+                    continue
+                series = self.series.get((run, name))
+                if series is None:
+                    series = self.series[(run, name)] = _Series()
+                series.steps.append(step)
+                series.values.append(value)
+                touched.add((run, name))
+        for key in touched:
+            self._draw(key)
+
+    def clear_run(self, run: str) -> None:
+        for key in [k for k in self.series if k[0] == run]:
+            series = self.series.pop(key)
+            plot = self.plots.get(metric_group(key[1]))
+            for item in (series.raw, series.smooth):
+                if item is not None and plot is not None:
+                    plot.removeItem(item)
+        self.run_colors.pop(run, None)
+        self._drop_empty_plots()
+
+    def clear(self) -> None:
+        for run in {k[0] for k in self.series}:
+            self.clear_run(run)
+        self.run_colors.clear()
+
+    def metric_names(self, run: str | None = None) -> list[str]:
+        return sorted({name for (r, name) in self.series if run is None or r == run})
+
+    def values(self, run: str, name: str) -> tuple[np.ndarray, np.ndarray]:
+        series = self.series[(run, name)]
+        return np.asarray(series.steps), np.asarray(series.values)
+
+    # drawing ------------------------------------------------------------------------------------------
+    def _plot_for(self, group: str) -> pg.PlotItem:
+        plot = self.plots.get(group)
+        if plot is None:
+            plot = pg.PlotItem(title=group)
+            plot.showGrid(x=True, y=True, alpha=0.25)
+            plot.setLogMode(y=self.log_y or group == "learning rate")  # rates span decades
+            plot.setLabel("bottom", "step")
+            if self.plots:
+                plot.setXLink(next(iter(self.plots.values())))
+            self.plots[group] = plot
+            self._relayout()
+        return plot
+
+    def _relayout(self) -> None:
+        self.graphics.clear()
+        for index, group in enumerate(sorted(self.plots, key=_group_order)):
+            self.graphics.addItem(self.plots[group], row=index // COLUMNS, col=index % COLUMNS)
+
+    def _drop_empty_plots(self) -> None:
+        used = {metric_group(name) for (_, name) in self.series}
+        removed = [g for g in self.plots if g not in used]
+        for group in removed:
+            del self.plots[group]
+        if removed:
+            self._relayout()
+
+    def _draw(self, key: tuple[str, str]) -> None:
+        run, name = key
+        series = self.series[key]
+        plot = self._plot_for(metric_group(name))
+        color = self.color_of(run)
+        steps = np.asarray(series.steps, dtype=np.float64)
+        values = np.asarray(series.values, dtype=np.float64)
+        if self.log_y or metric_group(name) == "learning rate":
+            values = np.where(values > 0, values, np.nan)
+        label = f"{run}: {name}" if len({r for r, _ in self.series}) > 1 else name
+        if series.raw is None:
+            series.raw = plot.plot(pen=pg.mkPen((*color, 70), width=1))
+            series.smooth = plot.plot(pen=pg.mkPen(color, width=2), name=label)
+        smooth_weight = self.smoothing if name not in ("images_per_s",) and not name.startswith("lr_") else 0.0
+        series.raw.setData(steps, values, connect="finite")
+        series.smooth.setData(steps, debiased_ema(values, smooth_weight) if len(values) else values,
+                              connect="finite")
+        series.raw.setVisible(smooth_weight > 0)
+
+    def redraw(self) -> None:
+        for key in list(self.series):
+            self._draw(key)
+
+    def set_smoothing(self, weight: float) -> None:
+        self.smoothing = float(min(0.999, max(0.0, weight)))
+        self.redraw()
+
+    def set_log_y(self, enabled: bool) -> None:
+        self.log_y = bool(enabled)
+        for group, plot in self.plots.items():
+            plot.setLogMode(y=self.log_y or group == "learning rate")
+        self.redraw()
+
+    # hover --------------------------------------------------------------------------------------------
+    def readout(self, group: str, step: float) -> str:
+        """The text for the metrics of one plot at the saved step nearest to ``step``."""
+        parts = []
+        nearest_step = None
+        for (run, name), series in sorted(self.series.items()):
+            if metric_group(name) != group or not series.steps:
+                continue
+            steps = np.asarray(series.steps)
+            index = int(np.clip(np.searchsorted(steps, step), 0, len(steps) - 1))
+            if index > 0 and abs(steps[index - 1] - step) < abs(steps[index] - step):
+                index -= 1
+            nearest_step = int(steps[index])
+            weight = self.smoothing if not name.startswith("lr_") and name != "images_per_s" else 0.0
+            smoothed = debiased_ema(series.values[: index + 1], weight)[-1]
+            prefix = f"{run}: " if len({r for r, _ in self.series}) > 1 else ""
+            text = f"{prefix}{name} {series.values[index]:.5g}"
+            if weight > 0:
+                text += f" (smoothed {smoothed:.5g})"
+            parts.append(text)
+        if nearest_step is None:
+            return ""
+        return f"step {nearest_step}: " + "; ".join(parts)
+
+    def _on_mouse(self, event) -> None:
+        position = event[0]
+        for group, plot in self.plots.items():
+            if plot.sceneBoundingRect().contains(position):
+                point = plot.vb.mapSceneToView(position)
+                self.hovered.emit(self.readout(group, point.x()))
+                return
+
+
+def _group_order(group: str) -> tuple:
+    late = {"learning rate": 2, "throughput (images/s)": 3}
+    return (late.get(group, 1 if "loss" not in group else 0), group)
