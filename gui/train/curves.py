@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from core.training.metrics_log import FIXED_COLUMNS
@@ -14,6 +14,7 @@ from core.training.smoothing import debiased_ema
 RUN_COLORS = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189), (140, 86, 75),
               (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207)]
 COLUMNS = 2
+REDRAW_INTERVAL_MS = 250  # curves are redrawn at most 4 times a second, however fast rows arrive
 
 
 def metric_group(name: str) -> str:
@@ -40,7 +41,6 @@ class CurvesView(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        pg.setConfigOptions(antialias=True)
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setBackground("w")
         layout = QVBoxLayout(self)
@@ -52,6 +52,11 @@ class CurvesView(QWidget):
         self.series: dict[tuple[str, str], _Series] = {}
         self.run_colors: dict[str, tuple] = {}
         self._proxy = pg.SignalProxy(self.graphics.scene().sigMouseMoved, rateLimit=30, slot=self._on_mouse)
+        self._dirty: set[tuple[str, str]] = set()
+        self._redraw_timer = QTimer(self)
+        self._redraw_timer.setSingleShot(True)
+        self._redraw_timer.setInterval(REDRAW_INTERVAL_MS)
+        self._redraw_timer.timeout.connect(self.flush)
 
     # data ---------------------------------------------------------------------------------------------
     def color_of(self, run: str) -> tuple:
@@ -74,12 +79,21 @@ class CurvesView(QWidget):
                 series.steps.append(step)
                 series.values.append(value)
                 touched.add((run, name))
-        for key in touched:
-            self._draw(key)
+        self._dirty |= touched
+        if self._dirty and not self._redraw_timer.isActive():
+            self._redraw_timer.start()
+
+    def flush(self) -> None:
+        """Draw what changed since the last redraw (called by the redraw timer)."""
+        for key in list(self._dirty):
+            if key in self.series:
+                self._draw(key)
+        self._dirty.clear()
 
     def clear_run(self, run: str) -> None:
         for key in [k for k in self.series if k[0] == run]:
             series = self.series.pop(key)
+            self._dirty.discard(key)
             plot = self.plots.get(metric_group(key[1]))
             for item in (series.raw, series.smooth):
                 if item is not None and plot is not None:
@@ -137,8 +151,8 @@ class CurvesView(QWidget):
             values = np.where(values > 0, values, np.nan)
         label = f"{run}: {name}" if len({r for r, _ in self.series}) > 1 else name
         if series.raw is None:
-            series.raw = plot.plot(pen=pg.mkPen((*color, 70), width=1))
-            series.smooth = plot.plot(pen=pg.mkPen(color, width=2), name=label)
+            series.raw = plot.plot(pen=pg.mkPen((*color, 70), width=1), antialias=False)
+            series.smooth = plot.plot(pen=pg.mkPen(color, width=2), name=label, antialias=True)
         smooth_weight = self.smoothing if name not in ("images_per_s",) and not name.startswith("lr_") else 0.0
         series.raw.setData(steps, values, connect="finite")
         series.smooth.setData(steps, debiased_ema(values, smooth_weight) if len(values) else values,
