@@ -65,11 +65,17 @@ def main(argv: list[str] | None = None) -> int:
         _wait(200)
         _grab(window, out / "image_panel_zoomed.png")
         view.fit()
-        for name, panel in (("segment_panel", window.segment_panel), ("train_panel", window.train_panel),
-                            ("gan_panel", window.gan_panel)):
+        for name, panel in (("segment_panel", window.segment_panel), ("gan_panel", window.gan_panel)):
             window.tabs.setCurrentWidget(panel)
             _wait(300)
             _grab(window, out / f"{name}.png")
+        # The Train panel following a real run: the built-in engine check, trained here for ~20 s.
+        window.tabs.setCurrentWidget(window.train_panel)
+        window.train_panel.start_engine_check()
+        _wait(20_000)
+        _grab(window, out / "train_panel.png")
+        window.train_panel.stop_live()
+        _wait(3000)
         window.tabs.setCurrentWidget(window.image_panel)
         bad = Path(tmp) / "download.png"
         bad.write_text("<!DOCTYPE html><html>404</html>")
