@@ -30,12 +30,23 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb", encoding: str | None 
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
+        if target.exists():
+            os.chmod(tmp_name, target.stat().st_mode & 0o7777)
+        else:
+            os.chmod(tmp_name, _umask_mode())
         os.replace(tmp_name, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
         raise
     _fsync_dir(target.parent)
+
+
+def _umask_mode() -> int:
+    """The mode a plain open() would give a new file (mkstemp makes 0600, which other tools can't read)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 def _fsync_dir(folder: Path) -> None:

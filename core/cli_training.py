@@ -92,7 +92,11 @@ def cmd_runs_show(args) -> int:
     if args.json:
         print(json.dumps(summary.__dict__, indent=2, default=str))
         return 0
-    config = run.read_config()
+    try:
+        config = run.read_config()
+    except RunFolderError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     status = run.read_status()
     print(f"run       {summary.path}")
     print(f"task      {config.task}  {json.dumps(config.task_params)}")

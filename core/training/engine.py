@@ -23,7 +23,7 @@ from core.jobs import CancelToken, Emit, Images, Job, Message, Metrics, Progress
 from core.runtime import tensorflow
 from core.training.config import RunConfig
 from core.training.metrics_log import MetricsWriter
-from core.training.run_folder import RunFolder, RunFolderError
+from core.training.run_folder import ACTIVE_STATES, RunFolder, RunFolderError
 from core.training.strategy import describe, is_chief, make_strategy
 from core.training.task import Task, task_class
 
@@ -67,23 +67,13 @@ class TrainResult:
     images_per_s: float | None = None
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _check_not_running_elsewhere(run: RunFolder) -> None:
     import socket
 
-    status = run.read_status()
-    if status.get("state") in ("running", "paused", "stopping") and status.get("host") == socket.gethostname():
+    status = run.read_status()  # a dead process's run reads as "interrupted"
+    if status.get("state") in ACTIVE_STATES and status.get("host") == socket.gethostname():
         pid = int(status.get("pid", 0) or 0)
-        if pid and pid != os.getpid() and _pid_alive(pid):
+        if pid and pid != os.getpid():
             raise ResumeError(f"{run.path} is being trained by process {pid}; stop it before resuming")
 
 
@@ -403,6 +393,7 @@ def train(run_dir, config: RunConfig | None = None, *, resume: bool = False, tok
         if not run.is_run():
             raise RunFolderError(f"{run.path}: not a run folder (no config.json)")
         _check_not_running_elsewhere(run)
+        run.remove_stale_temp_files()
         config = run.read_config()
         if budget is not None:
             budget.validate()

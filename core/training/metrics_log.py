@@ -71,6 +71,8 @@ class MetricsWriter:
         self.columns = self.columns or list(FIXED_COLUMNS)
         self._last_step = int(rows[-1]["step"]) if rows else None
         self._handle = None
+        if self.path.exists() and not self.path.read_bytes().endswith(b"\n"):
+            self._rewrite_with(self.columns)  # a crash tore the last line: drop it, or the next row joins it
 
     def append(self, step: int, epoch: float, wall_time: float, elapsed_s: float, values: dict) -> None:
         new = [name for name in values if name not in self.columns]

@@ -26,6 +26,17 @@ from core.training.config import RunConfig
 
 SAMPLE_PATTERN = re.compile(r"^step_(\d+)\.png$")
 STATES = ("created", "running", "paused", "stopping", "finished", "stopped", "failed")
+ACTIVE_STATES = ("running", "paused", "stopping")
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class RunFolderError(Exception):
@@ -110,11 +121,33 @@ class RunFolder:
         return status
 
     def read_status(self) -> dict:
-        """The last status written; a missing or unreadable file reads as state 'unknown'."""
+        """The last status written; a missing or unreadable file reads as state 'unknown'. A run that says
+        it is active but whose process on this host is gone (killed, crashed) reads as 'interrupted'."""
         try:
-            return json.loads(self.status_path.read_text(encoding="utf-8"))
+            status = json.loads(self.status_path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return {"state": "unknown"}
+        if status.get("state") in ACTIVE_STATES and status.get("host") == socket.gethostname():
+            pid = int(status.get("pid", 0) or 0)
+            if pid and not pid_alive(pid):
+                status = {**status, "state": "interrupted", "recorded_state": status["state"]}
+        return status
+
+    def remove_stale_temp_files(self) -> int:
+        """Temp files of writes that a crash cut short (atomic writes and checkpoint saves); returns how many."""
+        import shutil
+
+        removed = 0
+        for folder in (self.path, self.samples_dir, self.model_dir):
+            if folder.is_dir():
+                for entry in folder.glob(".*.tmp"):
+                    entry.unlink(missing_ok=True)
+                    removed += 1
+        if self.checkpoints_dir.is_dir():
+            for entry in self.checkpoints_dir.glob("*_temp"):
+                shutil.rmtree(entry, ignore_errors=True) if entry.is_dir() else entry.unlink(missing_ok=True)
+                removed += 1
+        return removed
 
     # samples -------------------------------------------------------------------------------------------
     def sample_path(self, step: int) -> Path:

@@ -79,13 +79,19 @@ class Task(abc.ABC):
         tf = tensorflow()
         self.rng = tf.random.Generator.from_seed(self.seed + 1)
         self.build_models(learning_rates)
-        for name in self.optimizers:
+        for name, optimizer in self.optimizers.items():
             if name not in learning_rates:
                 raise ValueError(f"no learning rate given for optimizer {name!r}")
+            if not getattr(optimizer, "built", True):
+                raise ValueError(
+                    f"task {self.name!r}: optimizer {name!r} must be built in build_models "
+                    "(optimizer.build(model.trainable_variables)): its slot variables must exist before the "
+                    "distributed step is traced, or MirroredStrategy fails on the first step")
 
     @abc.abstractmethod
     def build_models(self, learning_rates: dict[str, float]) -> None:
-        """Fill ``self.models`` and ``self.optimizers`` (names match the config's learning_rates)."""
+        """Fill ``self.models`` and ``self.optimizers`` (names match the config's learning_rates), and build
+        each optimizer on its variables (``optimizer.build(model.trainable_variables)``)."""
 
     # data and steps ---------------------------------------------------------------------------------
     @abc.abstractmethod

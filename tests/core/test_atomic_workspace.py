@@ -85,3 +85,15 @@ def test_sample_scene_has_distinct_objects_on_textured_background():
     for i in range(4):
         for j in range(i + 1, 4):
             assert np.abs(means[i] - means[j]).max() > 30, "objects have distinct colours"
+
+
+def test_atomic_files_get_normal_permissions(tmp_path):
+    old = os.umask(0o022)
+    try:
+        atomic_write_text(tmp_path / "a.txt", "x")
+        assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o644
+        os.chmod(tmp_path / "a.txt", 0o600)
+        atomic_write_text(tmp_path / "a.txt", "y")  # a replaced file keeps its mode
+        assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o600
+    finally:
+        os.umask(old)

@@ -1,0 +1,328 @@
+"""The training engine across devices and processes: MirroredStrategy over two logical CPUs,
+MultiWorkerMirroredStrategy with two worker processes, and SIGKILL at random moments followed by resumes.
+
+Each test starts fresh Python processes (TensorFlow must see SEGGAN_CPU_DEVICES or TF_CONFIG before it
+initialises), so they take tens of seconds: all are marked slow.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core.training.config import RunConfig
+from core.training.metrics_log import FIXED_COLUMNS, read_metrics
+from core.training.run_folder import STATES, RunFolder
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+# helpers ------------------------------------------------------------------------------------------------
+def seggan_command() -> list[str]:
+    """The installed ``seggan`` script of this interpreter's environment (or ``python -m core.cli``)."""
+    script = Path(sys.executable).with_name("seggan")
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "core.cli"]
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("TF_CONFIG", "SEGGAN_CPU_DEVICES")}
+    env["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
+    env.update(extra)
+    return env
+
+
+def free_ports(count: int) -> list[int]:
+    sockets = []
+    try:
+        for _ in range(count):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.bind(("127.0.0.1", 0))
+            sockets.append(s)
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+
+
+def losses(run_dir) -> tuple[list[int], list[float]]:
+    _, rows = read_metrics(RunFolder(run_dir).metrics_path)
+    return [int(r["step"]) for r in rows], [r["loss"] for r in rows]
+
+
+def tail(path: Path, lines: int = 40) -> str:
+    try:
+        text = path.read_text(errors="replace")
+    except FileNotFoundError:
+        return f"<no {path.name}>"
+    keep = [line for line in text.splitlines() if not re.match(r"^[IWE]\d{4} |^WARNING: All log messages", line)]
+    return "\n".join(keep[-lines:])
+
+
+def kill_if_alive(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(30)
+
+
+# MirroredStrategy ---------------------------------------------------------------------------------------
+MIRRORED_SCRIPT = textwrap.dedent("""
+    import json, sys
+    from core.runtime import tensorflow
+    tf = tensorflow()
+    from core.training.config import Budget
+    from core.training.engine import train
+    from tests.core.training_helpers import tiny_config
+
+    out = sys.argv[1]
+    results = {"cpus": [d.name for d in tf.config.list_logical_devices("CPU")]}
+    for strategy in ("one", "mirrored"):
+        result = train(f"{out}/{strategy}", tiny_config(steps=20, strategy=strategy))
+        results[strategy] = [result.state, result.step]
+    train(f"{out}/mirrored-split", tiny_config(steps=10, strategy="mirrored"))
+    result = train(f"{out}/mirrored-split", resume=True, budget=Budget(steps=20))
+    results["mirrored-split"] = [result.state, result.step]
+    print("RESULT " + json.dumps(results))
+""")
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_mirrored_over_two_cpu_devices_tracks_the_single_device_loss(tmp_path):
+    script = tmp_path / "mirrored.py"
+    script.write_text(MIRRORED_SCRIPT)
+    out = subprocess.run([sys.executable, str(script), str(tmp_path)], capture_output=True, text=True,
+                         timeout=240, cwd=REPO, env=child_env(SEGGAN_CPU_DEVICES="2"))
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-5000:]
+    results = json.loads(next(line for line in out.stdout.splitlines() if line.startswith("RESULT "))[7:])
+    assert len(results["cpus"]) == 2, results
+    assert results["one"] == ["finished", 20] and results["mirrored"] == ["finished", 20]
+    assert results["mirrored-split"] == ["finished", 20]
+
+    one_steps, one_loss = losses(tmp_path / "one")
+    mirrored_steps, mirrored_loss = losses(tmp_path / "mirrored")
+    assert one_steps == mirrored_steps == [5, 10, 15, 20]
+    assert one_loss[-1] < one_loss[0]  # it trains: the comparison below is not between two constants
+    np.testing.assert_allclose(mirrored_loss, one_loss, rtol=1e-3)
+
+    # a mirrored run stopped at step 10 and resumed reproduces the uninterrupted mirrored run
+    split_steps, split_loss = losses(tmp_path / "mirrored-split")
+    assert split_steps == mirrored_steps
+    np.testing.assert_allclose(split_loss, mirrored_loss, rtol=1e-4)
+
+    mirrored_status = json.loads((tmp_path / "mirrored" / "status.json").read_text())
+    assert mirrored_status["state"] == "finished" and mirrored_status["step"] == 20
+    assert "MirroredStrategy" in mirrored_status["strategy"] and "2 replicas" in mirrored_status["strategy"]
+    one_status = json.loads((tmp_path / "one" / "status.json").read_text())
+    assert one_status["strategy"] == "one device with 1 replica"
+
+
+# MultiWorkerMirroredStrategy ----------------------------------------------------------------------------
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_multiworker_with_two_worker_processes_on_localhost(tmp_path):
+    from core.training.engine import train
+
+    ports = free_ports(2)
+    cluster = {"worker": [f"127.0.0.1:{port}" for port in ports]}
+    outs = [tmp_path / "chief-run", tmp_path / "worker1-run"]
+    logs = [tmp_path / f"worker{i}.log" for i in range(2)]
+    temps = [tmp_path / f"tmp{i}" for i in range(2)]
+    procs: list[subprocess.Popen] = []
+    try:
+        for index in range(2):
+            temps[index].mkdir()
+            tf_config = json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})
+            with open(logs[index], "wb") as log:
+                procs.append(subprocess.Popen(
+                    [*seggan_command(), "check-training", "--strategy", "multiworker", "--out", str(outs[index]),
+                     "--steps", "20", "--batch-size", "8", "--size", "16", "--examples", "64",
+                     "--checkpoint-every", "10", "--sample-every", "10", "--log-every", "5"],
+                    stdout=log, stderr=subprocess.STDOUT, cwd=REPO,
+                    env=child_env(TF_CONFIG=tf_config, TMPDIR=str(temps[index]))))
+        deadline = time.monotonic() + 240
+        for index, proc in enumerate(procs):
+            try:
+                proc.wait(max(1.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                pytest.fail(f"worker {index} did not finish in time:\n{tail(logs[0])}\n---\n{tail(logs[1])}")
+    finally:
+        for proc in procs:
+            kill_if_alive(proc)
+    for index, proc in enumerate(procs):
+        assert proc.returncode == 0, f"worker {index} exited {proc.returncode}:\n{tail(logs[index])}"
+        assert "finished at step 20" in logs[index].read_text(errors="replace")
+
+    chief = RunFolder(outs[0])
+    status = json.loads(chief.status_path.read_text())
+    assert status["state"] == "finished" and status["step"] == 20 and status["total_steps"] == 20
+    assert "2 replicas" in status["strategy"], status["strategy"]
+    assert sorted(p.name for p in chief.checkpoints_dir.glob("ckpt-*.index")) == ["ckpt-10.index", "ckpt-20.index"]
+    steps, chief_loss = losses(chief.path)
+    assert steps == [5, 10, 15, 20]
+    assert all(np.isfinite(chief_loss))
+    assert chief.sample_steps() == [10, 20]
+    assert (chief.model_dir / "autoencoder.weights.h5").is_file()
+    # only the chief writes a run folder; the other worker's throwaway checkpoints are cleaned up
+    assert not RunFolder(outs[1]).is_run()
+    assert list(temps[1].glob("seggan-worker-ckpt-*")) == []
+
+    # two workers with one replica each see the same global batches as one device: same losses
+    config = chief.read_config()
+    config.strategy = "one"
+    single = train(tmp_path / "single", RunConfig.from_dict(config.to_dict()))
+    assert single.state == "finished" and single.step == 20
+    single_steps, single_loss = losses(tmp_path / "single")
+    assert single_steps == steps
+    np.testing.assert_allclose(chief_loss, single_loss, rtol=1e-3)
+
+
+# SIGKILL at random moments ------------------------------------------------------------------------------
+LOG_EVERY, SAMPLE_EVERY, CHECKPOINT_EVERY = 5, 10, 5
+NEVER = 1_000_000  # the budget of the sessions that get killed: they never finish on their own
+CHECKPOINT_LINE = re.compile(r'^model_checkpoint_path: "(.+)"$', re.MULTILINE)
+
+
+def read_json_strictly(path: Path) -> dict:
+    text = path.read_text(encoding="utf-8")
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise AssertionError(f"{path.name} is not valid JSON ({exc}): {text!r}") from None
+
+
+def latest_checkpoint_step(run: RunFolder) -> int:
+    """The step of the checkpoint a resume would restore (0 without one); its files must all be there."""
+    state = run.checkpoints_dir / "checkpoint"
+    if not state.exists():
+        assert not list(run.checkpoints_dir.glob("ckpt-*.index")), "checkpoint files without a checkpoint list"
+        return 0
+    match = CHECKPOINT_LINE.search(state.read_text())
+    assert match, f"unreadable checkpoint list: {state.read_text()!r}"
+    prefix = run.checkpoints_dir / Path(match.group(1)).name
+    assert prefix.with_name(prefix.name + ".index").is_file(), f"{prefix.name}.index is missing"
+    assert list(run.checkpoints_dir.glob(prefix.name + ".data-*")), f"{prefix.name}.data-* is missing"
+    return int(prefix.name.split("-")[-1])
+
+
+def assert_run_folder_intact(run: RunFolder) -> int:
+    """Everything a reader or a resume needs parses; returns the latest checkpoint's step."""
+    RunConfig.from_dict(read_json_strictly(run.config_path)).validate()
+    status = read_json_strictly(run.status_path)
+    assert status["state"] in STATES, status
+    header, rows = read_metrics(run.metrics_path)
+    steps = [int(r["step"]) for r in rows]
+    if header:
+        assert tuple(header[: len(FIXED_COLUMNS)]) == FIXED_COLUMNS and "loss" in header, header
+    assert steps == sorted(set(steps)), f"metrics steps not strictly increasing: {steps}"
+    assert all(step % LOG_EVERY == 0 for step in steps), steps
+    assert all(r["loss"] is not None and np.isfinite(r["loss"]) for r in rows)
+    assert all(step % SAMPLE_EVERY == 0 for step in run.sample_steps())
+    return latest_checkpoint_step(run)
+
+
+def watch(run: RunFolder, proc: subprocess.Popen, log: Path, seconds: float, until=None) -> None:
+    """Wait ``seconds`` (or, with ``until``, until ``until(status)`` holds, failing after ``seconds``),
+    reading status.json all the while: it must parse every time, and the process must not exit."""
+    deadline = time.monotonic() + seconds
+    while True:
+        if proc.poll() is not None:
+            pytest.fail(f"training exited by itself ({proc.returncode}) before it was killed:\n{tail(log)}")
+        status = read_json_strictly(run.status_path) if run.status_path.exists() else {}
+        if until is not None and until(status):
+            return
+        if time.monotonic() >= deadline:
+            if until is not None:
+                pytest.fail(f"training did not start within {seconds} s:\n{tail(log)}")
+            return
+        time.sleep(0.01)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_sigkill_at_random_moments_never_corrupts_the_run_and_resume_completes(tmp_path):
+    rng = random.Random(20240611)
+    run = RunFolder(tmp_path / "run")
+    shape = ["--log-every", str(LOG_EVERY), "--sample-every", str(SAMPLE_EVERY),
+             "--checkpoint-every", str(CHECKPOINT_EVERY)]
+    start = [*seggan_command(), "check-training", "--out", str(run.path), "--steps", str(NEVER),
+             "--batch-size", "8", "--size", "16", "--examples", "64", *shape]
+    resume = [*seggan_command(), "runs", "resume", str(run.path)]
+    # "training": wait until this process reports running, then a random delay (lands inside the loop:
+    # steps, metrics rows, samples, checkpoint saves). "startup": a random delay from the launch (lands in
+    # the TensorFlow import, the restore, the metrics truncation or the first steps).
+    schedule = ["training", "startup", "training", "training", "startup", "training"]
+    restored = 0  # the checkpoint step the next session must resume from
+    killed_while_training = 0
+    began = time.monotonic()
+    for session, when in enumerate(schedule):
+        log = tmp_path / f"session{session}.log"
+        command = start if session == 0 else [*resume, "--steps", str(NEVER)]
+        with open(log, "wb") as out:
+            proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=REPO, env=child_env())
+        try:
+            if when == "training":
+                watch(run, proc, log, 120, until=lambda s, pid=proc.pid: s.get("pid") == pid and s.get("state") == "running")
+                watch(run, proc, log, rng.uniform(0.05, 2.0))
+            else:
+                watch(run, proc, log, rng.uniform(0.5, 4.0))
+            status_at_kill = read_json_strictly(run.status_path) if run.status_path.exists() else {}
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(30)
+        finally:
+            kill_if_alive(proc)
+        assert proc.returncode == -signal.SIGKILL, f"session {session} exited {proc.returncode}:\n{tail(log)}"
+        if status_at_kill.get("pid") == proc.pid and status_at_kill.get("state") == "running":
+            killed_while_training += 1
+
+        text = log.read_text(errors="replace")
+        if session > 0 and when == "training":  # it got past setup, so it said where it resumed
+            expected = f"resumed run at step {restored}" if restored else "no checkpoint yet: starting from step 0"
+            assert expected in text, f"session {session} should have resumed from {restored}:\n{tail(log)}"
+        latest = assert_run_folder_intact(run)
+        assert latest >= restored, f"the latest checkpoint went back from {restored} to {latest}"
+        restored = latest
+
+    assert killed_while_training >= 4, killed_while_training
+    assert restored > 0, "no kill landed after the first checkpoint"
+
+    # the last resume runs to completion at exactly the budget it is given
+    total = (restored // 10 + 5) * 10
+    out = subprocess.run([*resume, "--steps", str(total)], capture_output=True, text=True, timeout=180, cwd=REPO,
+                         env=child_env())
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-5000:]
+    assert f"resumed run at step {restored}" in out.stderr
+    assert f"finished at step {total}: reached {total} steps" in out.stdout
+
+    assert_run_folder_intact(run)
+    status = run.read_status()
+    assert status["state"] == "finished" and status["step"] == total and status["total_steps"] == total
+    _, rows = read_metrics(run.metrics_path)
+    assert [int(r["step"]) for r in rows] == list(range(LOG_EVERY, total + 1, LOG_EVERY))
+    assert run.sample_steps() == list(range(SAMPLE_EVERY, total + 1, SAMPLE_EVERY))
+    assert latest_checkpoint_step(run) == total
+    assert run.read_config().budget.steps == total
+
+    # leftovers of interrupted atomic writes (if any) are invisible to the readers of the run folder
+    from core.training.runs import summarize
+
+    summary = summarize(run.path)
+    assert summary.state == "finished" and summary.step == total and summary.error == ""
+    assert summary.checkpoints == 3 and summary.samples == total // SAMPLE_EVERY
+    assert (run.model_dir / "autoencoder.weights.h5").is_file()
+    leftovers = sorted(str(p.relative_to(run.path)) for p in run.path.rglob("*")
+                       if p.name.startswith(".") or "tmp" in p.name or "_temp" in p.name)
+    print(f"SIGKILL test: {len(schedule)} kills, {killed_while_training} while training, resumed to {total} "
+          f"in {time.monotonic() - began:.0f} s; leftovers: {leftovers or 'none'}")
