@@ -60,6 +60,7 @@ class TrainPanel(QWidget):
         self.extra_runs: list[Path] = []  # folders opened by the user, outside the workspace
         self.watchers: dict[str, object] = {}  # run dir -> JobHandle of its watch job
         self.statuses: dict[str, dict] = {}
+        self.sample_steps: dict[str, tuple] = {}  # run dir -> saved sample steps, as last seen
         self.primary: str | None = None
         self.live = None  # (JobHandle, TrainingControl, run dir) of a run trained by this app
         self._live_progress: Progress | None = None
@@ -83,6 +84,7 @@ class TrainPanel(QWidget):
         self.run_list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.run_list.setToolTip("Select several runs (Ctrl/Shift) to compare their curves")
         self.run_list.itemSelectionChanged.connect(self._on_selection)
+        self.run_list.currentItemChanged.connect(lambda *_: self._on_selection())
         self.new_button = QToolButton(text="New run")
         self.new_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.new_menu = QMenu(self.new_button)
@@ -244,6 +246,7 @@ class TrainPanel(QWidget):
         selected = self.selected_runs()
         for run_dir in [r for r in self.watchers if r not in selected]:
             self.watchers.pop(run_dir).cancel()
+            self.sample_steps.pop(run_dir, None)
             self.curves.clear_run(Path(run_dir).name)
         for run_dir in selected:
             if run_dir not in self.watchers:
@@ -257,6 +260,8 @@ class TrainPanel(QWidget):
             self.primary = primary
             self._live_progress = None
             self.timeline.set_run(primary)
+            if primary in self.sample_steps:
+                self.timeline.set_steps(self.sample_steps[primary])
             self._show_status()
         self._update_controls()
 
@@ -273,8 +278,10 @@ class TrainPanel(QWidget):
             self.statuses[run_dir] = event.status
             if run_dir == self.primary:
                 self._show_status()
-        if event.sample_steps is not None and run_dir == self.primary:
-            self.timeline.set_steps(event.sample_steps)
+        if event.sample_steps is not None:
+            self.sample_steps[run_dir] = event.sample_steps
+            if run_dir == self.primary:
+                self.timeline.set_steps(event.sample_steps)
 
     def _show_status(self) -> None:
         if self.primary is None:

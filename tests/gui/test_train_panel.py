@@ -120,8 +120,8 @@ def test_a_run_written_by_another_process_is_followed(qtbot, panel, tmp_path):
 
 
 def test_compare_runs_and_export_csv(qtbot, panel, workspace, tmp_path):
-    for name, seed in (("a", 1), ("b", 2)):
-        train(workspace.runs_dir / name, tiny_config(steps=20, seed=seed))
+    for name, seed, every in (("a", 1, 5), ("b", 2, 10)):
+        train(workspace.runs_dir / name, tiny_config(steps=20, seed=seed, sample_every=every))
     panel.refresh_runs()
     panel.select_run(workspace.runs_dir / "a")
     panel.select_run(workspace.runs_dir / "b", add=True)
@@ -129,6 +129,10 @@ def test_compare_runs_and_export_csv(qtbot, panel, workspace, tmp_path):
     qtbot.waitUntil(lambda: {r for r, _ in panel.curves.series} == {"a", "b"}, timeout=10_000)
     assert panel.curves.color_of("a") != panel.curves.color_of("b")
     assert panel.curves.readout("loss", 10).count("loss") == 2
+    panel.select_run(workspace.runs_dir / "a", add=True)  # make "a" current, keep both selected
+    assert panel.primary.endswith("/a") and len(panel.selected_runs()) == 2
+    qtbot.waitUntil(lambda: panel.timeline.steps == RunFolder(workspace.runs_dir / "a").sample_steps(),
+                    timeout=5000)
     out = tmp_path / "both.csv"
     handle = panel.export_selected(out)
     with qtbot.waitSignal(handle.done, timeout=10_000):
