@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         # The Train panel following a real run: the built-in engine check, trained here for ~20 s.
         window.tabs.setCurrentWidget(window.train_panel)
         window.train_panel.start_engine_check()
-        _wait(20_000)
+        _wait(12_000)
         _grab(window, out / "train_panel.png")
         window.train_panel.stop_live()
         _wait(3000)

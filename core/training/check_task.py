@@ -94,7 +94,11 @@ class AutoencoderCheckTask(Task):
     def sample_grid(self, step):
         reconstruction = self.models["autoencoder"](self._fixed, training=False)
         reconstruction = np.asarray(reconstruction)
-        rows = [np.concatenate(list(self._fixed), axis=1), np.concatenate(list(reconstruction), axis=1)]
+        # 4 columns: a row of inputs, then their reconstructions below them, twice.
+        rows = []
+        for start in (0, 4):
+            rows.append(np.concatenate(list(self._fixed[start:start + 4]), axis=1))
+            rows.append(np.concatenate(list(reconstruction[start:start + 4]), axis=1))
         grid = np.concatenate(rows, axis=0)
         grid = np.clip(np.rint(grid * 255), 0, 255).astype(np.uint8)
         return np.repeat(np.repeat(grid, 2, axis=0), 2, axis=1)

@@ -88,7 +88,7 @@ class TrainPanel(QWidget):
         self.new_button = QToolButton(text="New run")
         self.new_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.new_menu = QMenu(self.new_button)
-        self.new_menu.addAction("Engine check (tiny autoencoder, ~1 min)", self.start_engine_check)
+        self.new_menu.addAction("Engine check (tiny autoencoder, under a minute)", self.start_engine_check)
         self.new_button.setMenu(self.new_menu)
         self.open_run_button = QPushButton("Open run folder…")
         self.open_run_button.clicked.connect(self._open_run_dialog)
@@ -210,9 +210,12 @@ class TrainPanel(QWidget):
             self.run_list.blockSignals(False)
         for index in range(self.run_list.count()):
             item = self.run_list.item(index)
-            status = RunFolder(item.data(PATH_ROLE)).read_status()
-            step = f", step {status['step']}" if status.get("step") else ""
-            item.setText(f"{Path(item.data(PATH_ROLE)).name}\n    {status.get('state', 'unknown')}{step}")
+            self._label_item(item, RunFolder(item.data(PATH_ROLE)).read_status())
+
+    @staticmethod
+    def _label_item(item: QListWidgetItem, status: dict) -> None:
+        step = f", step {status['step']}" if status.get("step") else ""
+        item.setText(f"{Path(item.data(PATH_ROLE)).name}\n    {status.get('state', 'unknown')}{step}")
 
     def selected_runs(self) -> list[str]:
         return [item.data(PATH_ROLE) for item in self.run_list.selectedItems()]
@@ -276,6 +279,9 @@ class TrainPanel(QWidget):
             self.curves.add_rows(name, event.rows)
         if event.status is not None:
             self.statuses[run_dir] = event.status
+            for item in self.run_list.findItems(name, Qt.MatchFlag.MatchStartsWith):
+                if item.data(PATH_ROLE) == run_dir:
+                    self._label_item(item, event.status)
             if run_dir == self.primary:
                 self._show_status()
         if event.sample_steps is not None:
