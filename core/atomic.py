@@ -15,10 +15,12 @@ from typing import IO, Any
 
 
 @contextlib.contextmanager
-def atomic_open(path: str | os.PathLike, mode: str = "wb", encoding: str | None = None) -> Iterator[IO]:
+def atomic_open(path: str | os.PathLike, mode: str = "wb", encoding: str | None = None,
+                durable: bool = True) -> Iterator[IO]:
     """Open a temp file beside ``path``; on a clean exit it replaces ``path`` atomically.
 
-    On an exception the temp file is removed and ``path`` is untouched.
+    On an exception the temp file is removed and ``path`` is untouched. ``durable=False`` skips the fsyncs
+    (still atomic against crashes of this process) for files rewritten every second, like status.json.
     """
     if mode not in ("w", "wb"):
         raise ValueError(f"atomic_open supports 'w' and 'wb', not {mode!r}")
@@ -29,7 +31,8 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb", encoding: str | None 
         with os.fdopen(fd, mode, encoding=encoding if "b" not in mode else None) as handle:
             yield handle
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         if target.exists():
             os.chmod(tmp_name, target.stat().st_mode & 0o7777)
         else:
@@ -39,7 +42,8 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb", encoding: str | None 
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
         raise
-    _fsync_dir(target.parent)
+    if durable:
+        _fsync_dir(target.parent)
 
 
 def _umask_mode() -> int:
@@ -64,13 +68,13 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
         handle.write(data)
 
 
-def atomic_write_text(path: str | os.PathLike, text: str) -> None:
-    with atomic_open(path, "w", encoding="utf-8") as handle:
+def atomic_write_text(path: str | os.PathLike, text: str, durable: bool = True) -> None:
+    with atomic_open(path, "w", encoding="utf-8", durable=durable) as handle:
         handle.write(text)
 
 
-def atomic_write_json(path: str | os.PathLike, obj: Any) -> None:
-    atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
+def atomic_write_json(path: str | os.PathLike, obj: Any, durable: bool = True) -> None:
+    atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n", durable=durable)
 
 
 def atomic_save(path: str | os.PathLike, writer: Callable[[IO[bytes]], None]) -> None:

