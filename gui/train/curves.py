@@ -84,11 +84,26 @@ class CurvesView(QWidget):
             self._redraw_timer.start()
 
     def flush(self) -> None:
-        """Draw what changed since the last redraw (called by the redraw timer)."""
-        for key in list(self._dirty):
-            if key in self.series:
-                self._draw(key)
-        self._dirty.clear()
+        """Draw what changed since the last redraw (called by the redraw timer). Creating a plot costs
+        ~20 ms, so at most one new plot is made per redraw; the rest wait for the next one."""
+        created = False
+        for key in sorted(self._dirty, key=lambda k: _group_order(metric_group(k[1]))):
+            if key not in self.series:
+                self._dirty.discard(key)
+                continue
+            if metric_group(key[1]) not in self.plots:
+                if created:
+                    continue
+                created = True
+            self._draw(key)
+            self._dirty.discard(key)
+        if self._dirty:
+            self._redraw_timer.start()
+
+    def flush_all(self) -> None:
+        """Draw everything pending now (tests, screenshots)."""
+        while self._dirty:
+            self.flush()
 
     def clear_run(self, run: str) -> None:
         for key in [k for k in self.series if k[0] == run]:
@@ -127,6 +142,7 @@ class CurvesView(QWidget):
                 plot.getAxis(name).enableAutoSIPrefix(False)
             plot.setLogMode(y=self.log_y or group == "learning rate")  # rates span decades
             plot.setLabel("bottom", "step")
+            plot.disableAutoRange()  # ranges move in steps (see _fit): every range change redraws the axes
             if self.plots:
                 plot.setXLink(next(iter(self.plots.values())))
             self.plots[group] = plot
@@ -164,6 +180,35 @@ class CurvesView(QWidget):
         series.smooth.setData(steps, debiased_ema(values, smooth_weight) if len(values) else values,
                               connect="finite")
         series.raw.setVisible(smooth_weight > 0)
+        self._fit(metric_group(name))
+
+    def _fit(self, group: str) -> None:
+        """Keep axis ranges still while data stays inside them: x grows to the next 'nice' step count, y is
+        refitted only when data leaves the range or fills less than half of it."""
+        plot = self.plots[group]
+        steps, values = [], []
+        for (_, name), series in self.series.items():
+            if metric_group(name) == group and series.steps:
+                steps.append(np.asarray(series.steps, dtype=np.float64))
+                values.append(np.asarray(series.values, dtype=np.float64))
+        if not steps:
+            return
+        all_steps = np.concatenate(steps)
+        data = np.concatenate(values)
+        log = self.log_y or group == "learning rate"
+        data = data[np.isfinite(data) & (data > 0)] if log else data[np.isfinite(data)]
+        (x0, x1), (y0, y1) = plot.vb.viewRange()
+        hi = float(all_steps.max())
+        if hi > x1 or x1 > 2 * max(hi, 1) or x0 != 0:
+            plot.setXRange(0, _nice_ceiling(hi * 1.15), padding=0)
+        if data.size:
+            lo_v, hi_v = float(data.min()), float(data.max())
+            if log:
+                lo_v, hi_v = np.log10(lo_v), np.log10(hi_v)
+            span = max(hi_v - lo_v, 1e-12 if not log else 0.1)
+            if lo_v < y0 or hi_v > y1 or (y1 - y0) > 2.2 * span:
+                pad = 0.1 * span
+                plot.setYRange(lo_v - pad, hi_v + pad, padding=0)
 
     def redraw(self) -> None:
         for key in list(self.series):
@@ -210,6 +255,18 @@ class CurvesView(QWidget):
                 point = plot.vb.mapSceneToView(position)
                 self.hovered.emit(self.readout(group, point.x()))
                 return
+
+
+def _nice_ceiling(value: float) -> float:
+    """The smallest of 1, 2, 2.5, 5 x 10^k that is >= value."""
+    if value <= 0:
+        return 1.0
+    exponent = np.floor(np.log10(value))
+    for factor in (1.0, 2.0, 2.5, 5.0, 10.0):
+        candidate = factor * 10**exponent
+        if candidate >= value:
+            return float(candidate)
+    return float(10 ** (exponent + 1))
 
 
 def _group_order(group: str) -> tuple:
