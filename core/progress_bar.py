@@ -54,7 +54,8 @@ class ProgressBar:
         total = f"/{event.total}" if event.total else ""
         rate = f"{event.rate:.1f} {self.unit}/s" if event.rate else ""
         metrics = " ".join(f"{k} {v:.4g}" for k, v in list(self._metrics.items())[:4])
-        text = f"{self.unit} {event.done}{total} {rate} ETA {format_eta(event.eta_s)} {metrics}".strip()
+        text = f"{self.unit} {event.done}{total} {event.message} {rate} ETA {format_eta(event.eta_s)} {metrics}"
+        text = " ".join(text.split())
         if event.total:
             bar_width = max(10, min(30, width - len(text) - 4))
             filled = int(bar_width * (event.fraction or 0))

@@ -270,7 +270,7 @@ class _Loop:
                 return self._non_finite(step, host, total, elapsed_now())
             for name, value in host.items():
                 window.setdefault(name, []).append(value)
-            reporter.advance(1)
+            reporter.advance(1, message=f"epoch {self.epoch(step):.2f}" if self.steps_per_epoch else "")
             now = time.monotonic()
 
             if step % config.log_every == 0:

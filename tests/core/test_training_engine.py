@@ -160,6 +160,7 @@ def test_progress_is_throttled_but_complete(tmp_path):
     train(tmp_path / "run", tiny_config(steps=40), emit=events.append)
     progress = [e for e in events if isinstance(e, Progress)]
     assert progress[-1].done == 40 and progress[-1].total == 40
+    assert progress[-1].message == "epoch 5.00"  # 64 examples, batch 8: 8 steps an epoch
     times = [e.time for e in events if isinstance(e, Metrics)]
     if len(times) > 1:
         assert min(b - a for a, b in zip(times, times[1:], strict=False)) >= 0.04
