@@ -283,9 +283,10 @@ class _Loop:
                 row.update({f"lr_{name}": value for name, value in self._rates.items()})
                 row["images_per_s"] = images_per_s
                 self._log_row(step, row, elapsed_now())
-                if now - last_metric_event >= METRIC_EVENT_INTERVAL_S:
+                emit_time = time.monotonic()  # after logging, which can take a while (first trace)
+                if emit_time - last_metric_event >= METRIC_EVENT_INTERVAL_S:
                     self.emit(Metrics(step=step, values=row))
-                    last_metric_event = now
+                    last_metric_event = emit_time
             if step % config.sample_every == 0:
                 self._sample(step)
             if step % config.checkpoint_every == 0:
