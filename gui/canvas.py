@@ -38,7 +38,8 @@ class ImageScene(QGraphicsScene):
         self._opacity = 0.5
 
     # image -------------------------------------------------------------------------------------------
-    def set_image(self, rgb: np.ndarray | None) -> None:
+    def set_image(self, rgb: np.ndarray | None, qimage=None) -> None:
+        """Show ``rgb``; ``qimage`` is its QImage when a worker already built it (saves ~25 ms at 12 Mpx)."""
         self.rgb = rgb
         self.labels = None
         self._overlay_item.setPixmap(QPixmap())
@@ -46,7 +47,7 @@ class ImageScene(QGraphicsScene):
             self._image_item.setPixmap(QPixmap())
             self.setSceneRect(QRectF())
         else:
-            self._image_item.setPixmap(QPixmap.fromImage(rgb_to_qimage(rgb)))
+            self._image_item.setPixmap(QPixmap.fromImage(qimage if qimage is not None else rgb_to_qimage(rgb)))
             height, width = rgb.shape[:2]
             self.setSceneRect(QRectF(0, 0, width, height))
         self.image_changed.emit()

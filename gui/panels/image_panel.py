@@ -45,17 +45,19 @@ class LoadResult:
     image: LoadedImage
     mask: LoadedMask | None
     mask_error: str | None
+    qimage: object = None  # the display QImage, built on the worker (QImage, unlike QPixmap, is thread-safe)
 
 
 def _load_with_mask(path: Path, mask_path: Path | None) -> LoadResult:
     image = load_image(path)
+    qimage = rgb_to_qimage(image.rgb)
     mask, mask_error = None, None
     if mask_path is not None and mask_path.is_file():
         try:
             mask = read_mask(mask_path, expected_size=(image.meta.width, image.meta.height))
         except ImageLoadError as exc:
             mask_error = str(exc)
-    return LoadResult(image, mask, mask_error)
+    return LoadResult(image, mask, mask_error, qimage)
 
 
 def describe_pixel(image: LoadedImage, labels: np.ndarray | None, row: int, col: int) -> str:
@@ -348,7 +350,7 @@ class ImagePanel(QWidget):
     def _show_result(self, path: Path, result: LoadResult) -> None:
         self.current = result.image
         self.current_path = path
-        self.scene.set_image(result.image.rgb)
+        self.scene.set_image(result.image.rgb, result.qimage)
         meta = result.image.meta
         self.info_labels["File"].setText(path.name)
         self.info_labels["File"].setToolTip(str(path))
