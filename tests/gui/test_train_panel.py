@@ -44,11 +44,13 @@ def test_curves_and_samples_appear_from_a_live_run(qtbot, panel, workspace):
     steps, losses = panel.curves.values("live", "loss")
     assert list(steps) == list(range(5, 61, 5)) and (losses > 0).all()
     assert {"loss", "psnr", "lr_main", "images_per_s"} <= set(panel.curves.metric_names())
-    assert "finished" in panel.run_title.text()
+    # the folder watcher polls every 0.25 s: the final status reaches the panel shortly after the job ends
+    qtbot.waitUntil(lambda: "finished" in panel.run_title.text(), timeout=10_000)
     assert "step 60 / 60" in panel.progress.format()
     text = panel.curves.readout("loss", 31)
     assert text.startswith("step 30: loss ") and "smoothed" in text
-    assert "CPU" in panel.resource_label.text() and "memory" in panel.resource_label.text()
+    qtbot.waitUntil(lambda: "CPU" in panel.resource_label.text() and "memory" in panel.resource_label.text(),
+                    timeout=5000)
 
 
 def test_the_slider_reaches_every_saved_step(qtbot, panel, workspace):
@@ -112,7 +114,7 @@ def test_a_run_written_by_another_process_is_followed(qtbot, panel, tmp_path):
         qtbot.waitUntil(lambda: len(panel.curves.values("cli-run", "loss")[0]) > first + 5, timeout=60_000)
         qtbot.waitUntil(lambda: len(panel.timeline.steps) >= 1, timeout=60_000)
         assert not panel.pause_button.isEnabled()  # another process's run is read-only here
-        assert "training process" in panel.resource_label.text() or panel.resource_label.text()
+        qtbot.waitUntil(lambda: "training process" in panel.resource_label.text(), timeout=5000)
     finally:
         process.terminate()
         process.wait(60)
