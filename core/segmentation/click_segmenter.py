@@ -1,0 +1,371 @@
+"""Click segmentation that learns from this image's clicks alone (no pretrained weights)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+from PIL import Image
+from scipy import ndimage
+
+from core.segmentation.color import rgb_to_lab
+from core.segmentation.geodesic import GeodesicGrid
+from core.segmentation.graphcut import contrast_weights, graph_cut, neighbour_differences
+from core.segmentation.label_map import disc_stroke
+
+
+@dataclass(frozen=True)
+class Params:
+    max_work_pixels: int = 450_000
+    bins: int = 12  # colour histogram bins per Lab channel (quantile-spaced per image)
+    seed_radius: int = 4  # hard-constraint disc around each click
+    sample_radius: int = 12  # disc whose colours train the click's class model
+    smoothness: float = 2.0
+    self_weight: float = 0.3  # weight of the current mask's pixels in the colour models
+    distance_weight: float = 1.0
+    iterations: int = 2
+    alpha: float = 1.0  # histogram smoothing (pseudo-count per bin)
+    hist_sigma: float = 0.7  # Gaussian smoothing of the colour histograms, in bins
+    geo_pixels: int = 28_000  # size of the grid geodesic distances are computed on
+    geo_weight: float = 2.0
+    geo_sigma: float = 1.5  # smoothing before the geodesic grid, so noise and fine texture are not "edges"
+    geo_tau: float = 3.0
+    border_offset: float = 2.0  # how much weaker the image border is than a negative click, as a seed
+    local_limit: float = 3.0  # geodesic radius of the region a click speaks for (0 = a plain disc)
+    local_weight: float = 3.0
+    prior_weight: float = 2.0  # log-odds a prior mask adds (its pixels can still be corrected)
+
+
+@dataclass(frozen=True)
+class Click:
+    """A click in work-resolution coordinates."""
+
+    row: float
+    col: float
+    positive: bool
+
+
+@dataclass(frozen=True)
+class Stroke:
+    """A scribble in work-resolution coordinates: a polyline and its brush radius."""
+
+    points: tuple[tuple[float, float], ...]
+    positive: bool
+    radius: float
+
+
+class ClickSegmenter:
+    """One object's mask from positive and negative clicks, strokes and an optional prior mask.
+
+    Construction is the per-image precomputation (colour space, edge weights, geodesic graphs; run it in a
+    worker); each click then costs one incremental update. Coordinates are pixels of the image as given.
+    """
+
+    def __init__(self, image: np.ndarray, prior: np.ndarray | None = None, params: Params | None = None):
+        self.params = params or Params()
+        rgb = _as_rgb(image)
+        self.full_shape = rgb.shape[:2]
+        h, w = self.full_shape
+        self.scale = min(1.0, float(np.sqrt(self.params.max_work_pixels / (h * w))))
+        if self.scale < 1.0:
+            size = (max(1, round(w * self.scale)), max(1, round(h * self.scale)))
+            rgb = np.asarray(Image.fromarray(rgb).resize(size, Image.BILINEAR))
+        self.shape = rgb.shape[:2]
+        lab = rgb_to_lab(rgb)
+        smooth = ndimage.gaussian_filter(lab, sigma=(0.7, 0.7, 0))
+        self.weights = contrast_weights(neighbour_differences(smooth))
+        self.bin_index = _quantise(smooth, self.params.bins)
+        gs = min(1.0, float(np.sqrt(self.params.geo_pixels / (self.shape[0] * self.shape[1]))))
+        self.geo_shape = (max(2, round(self.shape[0] * gs)), max(2, round(self.shape[1] * gs)))
+        self.geo_scale = (self.geo_shape[0] / self.shape[0], self.geo_shape[1] / self.shape[1])
+        geo_lab = ndimage.gaussian_filter(lab, sigma=(self.params.geo_sigma, self.params.geo_sigma, 0))
+        self.geodesic = GeodesicGrid(_resize_channels(geo_lab, self.geo_shape))
+        border = np.zeros(self.geo_shape, dtype=bool)
+        border[[0, -1], :] = True
+        border[:, [0, -1]] = True
+        self.geo_border = self.geodesic.distance(border)
+        self.local_geodesic = GeodesicGrid(smooth) if self.params.local_limit > 0 else None
+        self._regions: dict[Click, tuple[np.ndarray, np.ndarray]] = {}
+        self.interactions: list[Click | Stroke] = []
+        self._undo: list[list] = []
+        self._redo: list[list] = []
+        self._prior: np.ndarray | None = None
+        self._mask = np.zeros(self.shape, dtype=bool)
+        self._prob = np.zeros(self.shape, dtype=np.float32)
+        self._stale = False  # interactions changed since the last update (updates run when asked for)
+        if prior is not None:
+            self.set_prior(prior)
+
+    # interactions -----------------------------------------------------------------------------------
+    @property
+    def clicks(self) -> list[Click]:
+        return [i for i in self.interactions if isinstance(i, Click)]
+
+    def add_click(self, row: float, col: float, positive: bool = True) -> None:
+        """A foreground (``positive``) or background click at pixel (row, col) of the image."""
+        self._check_point(row, col)
+        self._push([*self.interactions, Click(*self._to_work(row, col), bool(positive))])
+
+    def add_stroke(self, points, positive: bool = True, radius: float = 3.0) -> None:
+        """A scribble through ``points`` ((row, col) pixels): every pixel within ``radius`` of it is a seed."""
+        pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+        if pts.size == 0:
+            raise ValueError("a stroke needs at least one point")
+        for row, col in pts:
+            self._check_point(row, col)
+        work = tuple(self._to_work(r, c) for r, c in pts)
+        stroke = Stroke(work, bool(positive), max(float(radius) * self.scale, 0.5))
+        self._push([*self.interactions, stroke])
+
+    def set_prior(self, prior: np.ndarray | None) -> None:
+        """A mask (bool) or probability map (float in [0, 1]) to correct, e.g. a model's prediction."""
+        if prior is None:
+            self._prior = None
+        else:
+            prior = np.asarray(prior)
+            if prior.shape != self.full_shape:
+                raise ValueError(f"prior shape {prior.shape} differs from the image's {self.full_shape}")
+            self._prior = np.clip(_resize_float(prior.astype(np.float32), self.shape), 0, 1)
+        self._stale = True
+
+    def undo(self) -> bool:
+        if not self._undo:
+            return False
+        self._redo.append(self.interactions)
+        self.interactions = self._undo.pop()
+        self._stale = True
+        return True
+
+    def redo(self) -> bool:
+        if not self._redo:
+            return False
+        self._undo.append(self.interactions)
+        self.interactions = self._redo.pop()
+        self._stale = True
+        return True
+
+    def can_undo(self) -> bool:
+        return bool(self._undo)
+
+    def can_redo(self) -> bool:
+        return bool(self._redo)
+
+    def reset(self) -> None:
+        """Forget every click and stroke (the prior stays)."""
+        self.interactions = []
+        self._undo.clear()
+        self._redo.clear()
+        self._stale = True
+
+    def _push(self, interactions: list) -> None:
+        self._undo.append(self.interactions)
+        self._redo.clear()
+        self.interactions = interactions
+        self._stale = True
+
+    def _to_work(self, row: float, col: float) -> tuple[float, float]:
+        return (row + 0.5) * self.scale - 0.5, (col + 0.5) * self.scale - 0.5
+
+    def _check_point(self, row: float, col: float) -> None:
+        h, w = self.full_shape
+        if not (np.isfinite(row) and np.isfinite(col) and -0.5 <= row <= h - 0.5 and -0.5 <= col <= w - 0.5):
+            raise ValueError(f"({row}, {col}) is outside the {w}x{h} image")
+
+    # results ----------------------------------------------------------------------------------------
+    def probabilities(self) -> np.ndarray:
+        """HxW float32 in [0, 1] at the image's resolution; > 0.49 is the object."""
+        self.update()
+        return np.clip(_resize_float(self._prob, self.full_shape), 0, 1)
+
+    def mask(self) -> np.ndarray:
+        return self.probabilities() > 0.49
+
+    def work_probabilities(self) -> np.ndarray:
+        """The probabilities at work resolution (``self.shape``), cheap to display on very large images."""
+        self.update()
+        return self._prob
+
+    def update(self) -> None:
+        """Bring the result up to date with the interactions (a no-op if nothing changed since)."""
+        if self._stale:
+            self._stale = False
+            self._update()
+
+    # model ------------------------------------------------------------------------------------------
+    def _update(self) -> None:
+        p = self.params
+        positives = [i for i in self.interactions if i.positive]
+        negatives = [i for i in self.interactions if not i.positive]
+        prior = self._prior
+        if not positives and (prior is None or not (prior > 0.5).any()):
+            self._mask = np.zeros(self.shape, dtype=bool)
+            self._prob = np.zeros(self.shape, dtype=np.float32)
+            return
+        if not self.interactions and prior is not None:
+            self._mask = prior > 0.5
+            self._prob = prior.astype(np.float32)
+            return
+        hard_fg = self._seeds(positives, p.seed_radius)
+        hard_bg = self._seeds(negatives, p.seed_radius)
+        local_fg, sample_fg = self._local(positives)
+        local_bg, sample_bg = self._local(negatives)
+        anchors = hard_fg if prior is None else hard_fg | ((prior > 0.5) & ~hard_bg)
+        dist_pos = _distance_to(self.shape, [i for i in positives if isinstance(i, Click)] or positives)
+        geo = self._geodesic_logit(positives, negatives)
+        mask = None if prior is None else prior > 0.5
+        for _ in range(p.iterations):
+            color = self._color_logit(sample_fg, sample_bg, mask)
+            logit = color + geo + p.local_weight * (local_fg - local_bg)
+            if positives:
+                logit -= p.distance_weight * dist_pos / self._object_scale(mask)
+            if prior is not None:
+                logit += p.prior_weight * (2 * prior - 1)
+            mask = graph_cut(logit, self.weights, p.smoothness, hard_fg, hard_bg)
+            mask = _connected_to(mask, anchors)
+        self._mask = mask
+        self._prob = np.where(mask, 0.75, 0.25).astype(np.float32)
+
+    def _seeds(self, interactions, radius) -> np.ndarray:
+        out = _discs(self.shape, [i for i in interactions if isinstance(i, Click)], radius)
+        for stroke in (i for i in interactions if isinstance(i, Stroke)):
+            pixels, region = disc_stroke(self.shape, stroke.points, stroke.radius)
+            if not region.empty:
+                out[region.slices] |= pixels
+        return out
+
+    def _local(self, interactions) -> tuple[np.ndarray, np.ndarray]:
+        """(strength in [0, 1] of the interactions' local regions, bool sample mask) at work resolution."""
+        p = self.params
+        clicks = [i for i in interactions if isinstance(i, Click)]
+        strokes = [i for i in interactions if isinstance(i, Stroke)]
+        strength = np.zeros(self.shape[0] * self.shape[1], dtype=np.float32)
+        if strokes:
+            strength[self._seeds(strokes, 0).ravel()] = 1.0
+        if self.local_geodesic is None:
+            samples = _discs(self.shape, clicks, p.sample_radius) | (strength.reshape(self.shape) > 0)
+            return strength.reshape(self.shape), samples
+        for c in clicks:
+            if c not in self._regions:
+                r = min(self.shape[0] - 1, max(0, round(c.row)))
+                q = min(self.shape[1] - 1, max(0, round(c.col)))
+                self._regions[c] = self.local_geodesic.local(r, q, p.local_limit)
+            index, dist = self._regions[c]
+            np.maximum.at(strength, index, 1.0 - dist / p.local_limit)
+        strength = strength.reshape(self.shape)
+        return strength, strength > 0
+
+    def _geodesic_logit(self, positives, negatives) -> np.ndarray:
+        p = self.params
+        g_pos = self.geodesic.distance(self._geo_seeds(positives))
+        g_neg = self.geo_border + p.border_offset
+        if negatives:
+            g_neg = np.minimum(g_neg, self.geodesic.distance(self._geo_seeds(negatives)))
+        logit = p.geo_weight * np.clip((g_neg - g_pos) / p.geo_tau, -3, 3)
+        return _resize_float(logit.astype(np.float32), self.shape)
+
+    def _geo_seeds(self, interactions) -> np.ndarray:
+        seeds = np.zeros(self.geo_shape, dtype=bool)
+        points = [(i.row, i.col) for i in interactions if isinstance(i, Click)]
+        points += [pt for i in interactions if isinstance(i, Stroke) for pt in i.points]
+        for row, col in points:
+            r = min(self.geo_shape[0] - 1, max(0, round((row + 0.5) * self.geo_scale[0] - 0.5)))
+            q = min(self.geo_shape[1] - 1, max(0, round((col + 0.5) * self.geo_scale[1] - 0.5)))
+            seeds[r, q] = True
+        return seeds
+
+    def _object_scale(self, mask) -> float:
+        if mask is None or not mask.any():
+            return 0.15 * float(np.sqrt(self.shape[0] * self.shape[1]))
+        return max(float(np.sqrt(mask.sum() / np.pi)), 5.0)
+
+    def _color_logit(self, sample_fg, sample_bg, mask) -> np.ndarray:
+        p = self.params
+        n_bins = p.bins**3
+        idx = self.bin_index
+        fg = np.bincount(idx[sample_fg], minlength=n_bins).astype(np.float64)
+        if mask is None:
+            bg = np.bincount(idx.ravel(), minlength=n_bins).astype(np.float64)
+            bg *= 1.0 / max(bg.sum(), 1)
+            bg_samples = np.bincount(idx[sample_bg], minlength=n_bins)
+            bg = bg + bg_samples / max(bg_samples.sum(), 1)
+        else:
+            fg_self = np.bincount(idx[mask], minlength=n_bins)
+            bg_self = np.bincount(idx[~mask], minlength=n_bins)
+            fg = fg / max(fg.sum(), 1) + p.self_weight * fg_self / max(fg_self.sum(), 1)
+            bg_click = np.bincount(idx[sample_bg], minlength=n_bins)
+            bg = p.self_weight * bg_self / max(bg_self.sum(), 1) + bg_click / max(bg_click.sum(), 1)
+        fg = _smooth_hist(fg, p.bins, p.hist_sigma)
+        bg = _smooth_hist(bg, p.bins, p.hist_sigma)
+        eps = p.alpha / idx.size
+        ratio = np.log(fg + eps) - np.log(bg + eps)
+        return ratio[idx].astype(np.float32)
+
+
+def _as_rgb(image: np.ndarray) -> np.ndarray:
+    array = np.asarray(image)
+    if array.ndim == 2:
+        array = np.repeat(array[..., None], 3, axis=2)
+    if array.ndim != 3 or array.shape[2] not in (3, 4):
+        raise ValueError(f"expected an HxW or HxWx3 image, got shape {array.shape}")
+    if array.dtype != np.uint8:
+        raise ValueError(f"expected a uint8 image, got {array.dtype}")
+    return np.ascontiguousarray(array[..., :3])
+
+
+def _quantise(lab: np.ndarray, bins: int) -> np.ndarray:
+    index = np.zeros(lab.shape[:2], dtype=np.int64)
+    for channel in range(3):
+        values = lab[..., channel]
+        edges = np.quantile(values[:: 7, :: 7], np.linspace(0, 1, bins + 1)[1:-1])
+        index = index * bins + np.searchsorted(edges, values)
+    return index
+
+
+def _smooth_hist(hist, bins, sigma):
+    if sigma > 0:
+        hist = ndimage.gaussian_filter(hist.reshape(bins, bins, bins), sigma, mode="nearest").ravel()
+    return hist / max(hist.sum(), 1e-12)
+
+
+def _resize_channels(array: np.ndarray, shape) -> np.ndarray:
+    return np.stack([_resize_float(array[..., k], shape) for k in range(array.shape[2])], axis=-1)
+
+
+def _discs(shape, clicks, radius) -> np.ndarray:
+    out = np.zeros(shape, dtype=bool)
+    h, w = shape
+    for c in clicks:
+        r0, r1 = int(max(0, np.floor(c.row - radius))), int(min(h, np.ceil(c.row + radius) + 1))
+        c0, c1 = int(max(0, np.floor(c.col - radius))), int(min(w, np.ceil(c.col + radius) + 1))
+        yy, xx = np.ogrid[r0:r1, c0:c1]
+        out[r0:r1, c0:c1] |= (yy - c.row) ** 2 + (xx - c.col) ** 2 <= radius**2
+        out[min(h - 1, max(0, round(c.row))), min(w - 1, max(0, round(c.col)))] = True
+    return out
+
+
+def _distance_to(shape, interactions) -> np.ndarray:
+    seeds = np.ones(shape, dtype=bool)
+    points = [(i.row, i.col) for i in interactions if isinstance(i, Click)]
+    points += [pt for i in interactions if isinstance(i, Stroke) for pt in i.points]
+    for row, col in points:
+        seeds[min(shape[0] - 1, max(0, round(row))), min(shape[1] - 1, max(0, round(col)))] = False
+    return ndimage.distance_transform_edt(seeds).astype(np.float32)
+
+
+def _connected_to(mask: np.ndarray, seeds: np.ndarray) -> np.ndarray:
+    labels, count = ndimage.label(mask)
+    if count == 0:
+        return mask
+    keep = np.unique(labels[seeds & mask])
+    keep = keep[keep > 0]
+    return np.isin(labels, keep)
+
+
+def _resize_float(array: np.ndarray, shape) -> np.ndarray:
+    if array.shape == tuple(shape):
+        return array
+    image = Image.fromarray(array.astype(np.float32), mode="F")
+    return np.asarray(image.resize((shape[1], shape[0]), Image.BILINEAR))
+
+
+__all__ = ["Click", "ClickSegmenter", "Params", "Stroke", "replace"]
