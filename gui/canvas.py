@@ -30,8 +30,14 @@ class ImageScene(QGraphicsScene):
         self._image_item.setTransformationMode(Qt.TransformationMode.FastTransformation)
         self._overlay_item = QGraphicsPixmapItem()
         self._overlay_item.setZValue(1)
+        # The object being segmented (fill and contour) and the probability view: drawn at the segmenter's
+        # work resolution and scaled up by the item, so very large images cost no more than small ones.
+        self._object_item = QGraphicsPixmapItem()
+        self._object_item.setZValue(2)
+        self._object_item.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
         self.addItem(self._image_item)
         self.addItem(self._overlay_item)
+        self.addItem(self._object_item)
         self.rgb: np.ndarray | None = None
         self.labels: np.ndarray | None = None
         self.colors = label_colors(256).copy()
@@ -43,6 +49,7 @@ class ImageScene(QGraphicsScene):
         self.rgb = rgb
         self.labels = None
         self._overlay_item.setPixmap(QPixmap())
+        self._object_item.setPixmap(QPixmap())
         if rgb is None:
             self._image_item.setPixmap(QPixmap())
             self.setSceneRect(QRectF())
@@ -76,6 +83,36 @@ class ImageScene(QGraphicsScene):
         self._overlay_item.setOpacity(self._opacity)
         self.overlay_changed.emit()
 
+    def update_labels_region(self, top: int, left: int, bottom: int, right: int) -> None:
+        """Repaint only rows top:bottom, columns left:right of the overlay after ``self.labels`` changed there
+        (a brush dab on a 12-megapixel map must not rebuild the whole pixmap)."""
+        if self.labels is None or bottom <= top or right <= left:
+            return
+        pixmap = self._overlay_item.pixmap()
+        if pixmap.isNull() or pixmap.width() != self.labels.shape[1] or pixmap.height() != self.labels.shape[0]:
+            self._refresh_overlay()
+            return
+        patch = labels_to_qimage(self.labels[top:bottom, left:right], self.colors)
+        painter = QPainter(pixmap)
+        painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_Source)
+        painter.drawImage(left, top, patch)
+        painter.end()
+        self._overlay_item.setPixmap(pixmap)
+        self.overlay_changed.emit()
+
+    def set_object_overlay(self, rgba: np.ndarray | None, scale: float = 1.0) -> None:
+        """Show an RGBA picture over the image (the current object or its probabilities); ``scale`` maps
+        its pixels to image pixels."""
+        if rgba is None:
+            self._object_item.setPixmap(QPixmap())
+            return
+        self._object_item.setPixmap(QPixmap.fromImage(rgb_to_qimage(rgba)))
+        self._object_item.setScale(scale)
+        self._object_item.setOpacity(max(self._opacity, 0.35))
+
+    def object_overlay_item(self) -> QGraphicsPixmapItem:
+        return self._object_item
+
     @property
     def overlay_opacity(self) -> float:
         return self._opacity
@@ -83,6 +120,7 @@ class ImageScene(QGraphicsScene):
     def set_overlay_opacity(self, opacity: float) -> None:
         self._opacity = float(min(1.0, max(0.0, opacity)))
         self._overlay_item.setOpacity(self._opacity)
+        self._object_item.setOpacity(max(self._opacity, 0.35))
 
     def set_overlay_visible(self, visible: bool) -> None:
         self._overlay_item.setVisible(visible)

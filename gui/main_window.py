@@ -52,7 +52,7 @@ class MainWindow(QMainWindow):
 
         self.scene = ImageScene(self)
         self.image_panel = ImagePanel(self.scene, self.bridge, workspace)
-        self.segment_panel = SegmentPanel(self.scene)
+        self.segment_panel = SegmentPanel(self.scene, self.bridge, workspace)
         self.train_panel = TrainPanel(workspace, self.bridge)
         self.gan_panel = GanPanel()
         self.tabs = QTabWidget()
@@ -70,6 +70,11 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.tf_status)
         self.image_panel.status_message.connect(self.status_text.setText)
         self.train_panel.status_message.connect(self.status_text.setText)
+        self.segment_panel.status_message.connect(self.status_text.setText)
+        self.image_panel.image_loaded.connect(self._on_image_loaded)
+        self.image_panel.mask_loaded.connect(
+            lambda mask: self.segment_panel.adopt_labels(mask.labels, dict(mask.report.names or {})))
+        self.scene.image_changed.connect(self._on_scene_image_changed)
         self.image_panel.load_failed.connect(lambda path, msg: self.errors.report("Could not open", msg))
         self.image_panel.path_opened.connect(self._remember)
         self.bridge.busy_changed.connect(self._on_busy)
@@ -170,6 +175,7 @@ class MainWindow(QMainWindow):
             self.errors.report("Could not open workspace", f"{folder}: {exc}")
             return
         self.workspace = workspace
+        self.segment_panel.set_workspace(workspace)
         self.image_panel.set_workspace(workspace)
         self.train_panel.set_workspace(workspace)
         self.settings.setValue("workspace/path", str(workspace.root))
@@ -226,7 +232,18 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
             self.open_paths(paths)
 
+    def _on_image_loaded(self, image) -> None:
+        """The Segment panel edits the image the Image panel shows, starting from its mask if it has one."""
+        report = self.image_panel.mask_report
+        names = dict(report.names) if report is not None and report.names else None
+        self.segment_panel.set_image(image.rgb, self.image_panel.current_path, self.scene.labels, names)
+
+    def _on_scene_image_changed(self) -> None:
+        if self.scene.rgb is None:
+            self.segment_panel.set_image(None)
+
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        self.segment_panel.shutdown()
         self.train_panel.shutdown()
         if not self.bridge.shutdown(timeout_ms=10_000):
             log.warning("some workers did not stop within 10 s")

@@ -169,6 +169,35 @@ class LabelMap:
             names_after[label] = f"object {label}"
         return self._apply(region, selected, label, names_after)
 
+    def replace_object(self, mask: np.ndarray, label: int, name: str | None = None) -> Region:
+        """Make object ``label`` exactly ``mask``, minus pixels of other objects (accepting a segmented or
+        corrected object never eats its neighbours)."""
+        if not 1 <= int(label) <= MAX_LABEL:
+            raise ValueError(f"object labels are 1..{MAX_LABEL}, got {label}")
+        mask = np.asarray(mask, dtype=bool)
+        if mask.shape != self.shape:
+            raise ValueError(f"mask shape {mask.shape} differs from the label map's {self.shape}")
+        current = self.labels == label
+        region = region_of(mask | current)
+        names_after = dict(self.names)
+        names_after[label] = name if name is not None else names_after.get(label, f"object {label}")
+        if region.empty:
+            return self._apply(region, np.zeros((0, 0), bool), label, names_after)
+        view = self.labels[region.slices]
+        new = view.copy()
+        new[current[region.slices]] = 0
+        new[mask[region.slices] & (new == 0)] = label
+        before = view.copy()
+        if np.array_equal(before, new) and names_after == self.names:
+            return Region(0, 0, 0, 0)
+        self._record(_Edit(region, before, new.copy(), dict(self.names), names_after))
+        view[...] = new
+        self.names = names_after
+        return region
+
+    def object_mask(self, label: int) -> np.ndarray:
+        return self.labels == label
+
     def remove_label(self, label: int) -> Region:
         """Delete an object: its pixels become background and its name is dropped (undoable)."""
         mask = self.labels == label

@@ -83,6 +83,7 @@ class ImagePanel(QWidget):
     image_loaded = Signal(object)  # LoadedImage
     path_opened = Signal(str)  # a file or folder the user opened (for the recent list)
     load_failed = Signal(str, str)  # path, message
+    mask_loaded = Signal(object)  # LoadedMask the user loaded for the current image ("Load mask…")
 
     def __init__(self, scene: ImageScene, bridge: WorkerBridge, workspace: Workspace, parent=None):
         super().__init__(parent)
@@ -395,6 +396,7 @@ class ImagePanel(QWidget):
             self.load_failed.emit(str(path), event.error)
         elif isinstance(event, Finished) and event.result is not None:
             self.set_overlay(event.result)
+            self.mask_loaded.emit(event.result)
 
     def set_overlay(self, mask: LoadedMask) -> None:
         self.scene.set_labels(mask.labels)

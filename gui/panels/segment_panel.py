@@ -1,15 +1,27 @@
-"""The Segment panel: a view of the shared image scene with click, brush, eraser and fill tools, labels,
-undo/redo and saving. The tools arrive with the click-segmentation issue; until then they are disabled."""
+"""The Segment panel: click segmentation, brush, eraser and fill on a multi-object label map.
+
+Clicks go to the click segmenter on its own thread (``ObjectWorker``, latest request wins); label-map
+edits are cheap, region-limited numpy calls made here, and every change is autosaved in the background.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+import time
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QIcon, QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QCheckBox,
+    QColorDialog,
+    QFileDialog,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QListWidget,
+    QListWidgetItem,
     QPushButton,
     QSlider,
     QSplitter,
@@ -18,80 +30,527 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.canvas import ImageScene, ImageView
-from gui.panels.pending import pending_banner
+from core.segmentation.autosave import Autosaver
+from core.segmentation.export import export_segmentation
+from core.segmentation.label_map import LabelMap, Region
+from core.workspace import Workspace
+from gui.canvas import ImageScene
+from gui.segment.object_worker import AcceptedObject, ObjectResult, ObjectWorker
+from gui.segment.segment_view import TOOL_BRUSH, TOOL_CLICK, TOOL_ERASER, TOOL_FILL, SegmentView
+from gui.workers import WorkerBridge
 
 TOOLS = (
-    ("Click", "Left click = object, right click = background"),
-    ("Brush", "Paint the current label"),
-    ("Eraser", "Erase to background"),
-    ("Fill", "Fill a region with the current label"),
+    (TOOL_CLICK, "Click", "C", "Left click = object, right click (or Alt+click) = background"),
+    (TOOL_BRUSH, "Brush", "B", "Paint the selected object (right-drag erases)"),
+    (TOOL_ERASER, "Eraser", "E", "Erase to background"),
+    (TOOL_FILL, "Fill", "F", "Fill a connected region with the selected object"),
 )
 
 
 class SegmentPanel(QWidget):
-    def __init__(self, scene: ImageScene, parent=None):
+    status_message = Signal(str)
+    mask_saved = Signal(str)  # path, after each autosave
+    _saved_from_thread = Signal(str)
+    _save_failed_from_thread = Signal(str, str)
+
+    def __init__(self, scene: ImageScene, bridge: WorkerBridge | None = None, workspace: Workspace | None = None,
+                 parent=None):
         super().__init__(parent)
         self.scene = scene
-        self.banner = pending_banner(
-            "Click segmentation is not available yet: the tools below arrive with the click-segmentation "
-            "issue. The view shows the current image and its overlay.")
+        self.bridge = bridge
+        self.workspace = workspace
+        self.rgb: np.ndarray | None = None
+        self.image_path: Path | None = None
+        self.label_map: LabelMap | None = None
+        self.current_label = 1
+        self.history: list[str] = []  # "object" (a click/stroke of the current object) or "map" (an edit)
+        self.redo_kinds: list[str] = []  # what undo took back, newest last
+        self.last_result: ObjectResult | None = None
+        self.last_saved: str | None = None
+        self._stroke_points: list[tuple[float, float]] = []
+        self._stroke_edits = 0
+        self._stroke_erase = False
+        self._generation = 0
+        self.worker = ObjectWorker(self)
+        self.worker.result.connect(self._on_result)
+        self.worker.accepted.connect(self._on_accepted)
+        self.worker.ready.connect(self._on_ready)
+        self.worker.failed.connect(self.status_message.emit)
+        self.autosaver = Autosaver(interval=0.5, on_saved=lambda p: self._saved_from_thread.emit(str(p)),
+                                   on_error=lambda p, e: self._save_failed_from_thread.emit(str(p), str(e)))
+        self._saved_from_thread.connect(self._on_saved)
+        self._save_failed_from_thread.connect(self._on_save_failed)
+        self._build()
+        self._set_enabled(False)
 
+    # layout -----------------------------------------------------------------------------------------
+    def _build(self) -> None:
         tools_box = QGroupBox("Tools")
         tools = QVBoxLayout(tools_box)
         self.tool_group = QButtonGroup(self)
-        self.tool_buttons = {}
-        for index, (name, tip) in enumerate(TOOLS):
-            button = QToolButton(text=name)
+        self.tool_buttons: dict[str, QToolButton] = {}
+        for index, (tool, name, key, tip) in enumerate(TOOLS):
+            button = QToolButton(text=f"{name}  ({key})")
             button.setCheckable(True)
             button.setToolTip(tip)
-            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-            button.setMinimumWidth(90)
+            button.setMinimumWidth(110)
+            button.clicked.connect(lambda _=False, t=tool: self.set_tool(t))
             self.tool_group.addButton(button, index)
-            self.tool_buttons[name] = button
+            self.tool_buttons[tool] = button
             tools.addWidget(button)
-        self.tool_buttons["Click"].setChecked(True)
-        tools.addWidget(QLabel("Brush size"))
+            QShortcut(QKeySequence(key), self, activated=lambda t=tool: self.set_tool(t))
+        self.tool_buttons[TOOL_CLICK].setChecked(True)
+        self.brush_label = QLabel()
+        tools.addWidget(self.brush_label)
         self.brush_slider = QSlider(Qt.Orientation.Horizontal)
-        self.brush_slider.setRange(1, 100)
-        self.brush_slider.setValue(12)
+        self.brush_slider.setRange(1, 200)
+        self.brush_slider.setValue(8)
+        self.brush_slider.valueChanged.connect(self._on_brush_size)
         tools.addWidget(self.brush_slider)
         self.undo_button = QPushButton("Undo")
+        self.undo_button.setToolTip("Undo the last click or edit (Ctrl+Z)")
+        self.undo_button.clicked.connect(self.undo)
         self.redo_button = QPushButton("Redo")
-        tools.addWidget(self.undo_button)
-        tools.addWidget(self.redo_button)
+        self.redo_button.setToolTip("Redo (Ctrl+Shift+Z)")
+        self.redo_button.clicked.connect(self.redo)
+        self.clear_button = QPushButton("Clear clicks")
+        self.clear_button.setToolTip("Start the current object again (Esc)")
+        self.clear_button.clicked.connect(self.clear_object)
+        for widget in (self.undo_button, self.redo_button, self.clear_button):
+            tools.addWidget(widget)
+        tools.addSpacing(12)
+        tools.addWidget(QLabel("Overlay opacity"))
+        self.opacity_slider = QSlider(Qt.Orientation.Horizontal)
+        self.opacity_slider.setRange(0, 100)
+        self.opacity_slider.setValue(int(round(self.scene.overlay_opacity * 100)))
+        self.opacity_slider.valueChanged.connect(lambda v: self.scene.set_overlay_opacity(v / 100))
+        tools.addWidget(self.opacity_slider)
+        self.probability_check = QCheckBox("Show probabilities")
+        self.probability_check.setToolTip("Red = object, blue = background, yellow = unsure: click there next")
+        self.probability_check.toggled.connect(self._push_style)
+        tools.addWidget(self.probability_check)
         tools.addStretch(1)
+        self.timing_label = QLabel()
+        self.timing_label.setWordWrap(True)
+        tools.addWidget(self.timing_label)
 
-        self.view = ImageView(scene, pan_with_left=False)
+        self.view = SegmentView(self.scene)
+        self.view.clicked.connect(self.add_click)
+        self.view.stroke_started.connect(self._stroke_start)
+        self.view.stroke_moved.connect(self._stroke_move)
+        self.view.stroke_finished.connect(self._stroke_end)
+        self.view.fill_requested.connect(self.fill)
 
-        labels_box = QGroupBox("Labels")
+        labels_box = QGroupBox("Objects")
         labels = QVBoxLayout(labels_box)
         self.label_list = QListWidget()
-        self.add_label_button = QPushButton("New label")
+        self.label_list.setToolTip("Select an object to correct it with clicks; double-click to rename")
+        self.label_list.itemSelectionChanged.connect(self._on_label_selected)
+        self.label_list.itemChanged.connect(self._on_label_renamed)
+        self.new_object_button = QPushButton("New object")
+        self.new_object_button.clicked.connect(self.new_object)
+        self.color_button = QPushButton("Colour…")
+        self.color_button.clicked.connect(self._choose_color)
+        self.delete_button = QPushButton("Delete object")
+        self.delete_button.clicked.connect(self.delete_current)
         self.accept_button = QPushButton("Accept object (Enter)")
-        self.show_probabilities = QPushButton("Show probabilities")
-        self.show_probabilities.setCheckable(True)
-        self.save_button = QPushButton("Save mask")
+        self.accept_button.setToolTip("Put the clicked object into the label map and start the next one")
+        self.accept_button.clicked.connect(self.accept_object)
+        self.save_button = QPushButton("Save mask (Ctrl+S)")
+        self.save_button.clicked.connect(self.save_now)
         self.export_button = QPushButton("Export…")
-        for widget in (self.label_list, self.add_label_button, self.accept_button, self.show_probabilities,
-                       self.save_button, self.export_button):
+        self.export_button.setToolTip("Per-object binary PNGs and the overlay picture, into a folder")
+        self.export_button.clicked.connect(self._export_dialog)
+        self.save_status = QLabel("No image.")
+        self.save_status.setWordWrap(True)
+        row = QHBoxLayout()
+        row.addWidget(self.new_object_button)
+        row.addWidget(self.color_button)
+        labels.addWidget(self.label_list, 1)
+        labels.addLayout(row)
+        for widget in (self.delete_button, self.accept_button, self.save_button, self.export_button,
+                       self.save_status):
             labels.addWidget(widget)
-
-        self.controls = [*self.tool_buttons.values(), self.brush_slider, self.undo_button, self.redo_button,
-                         self.label_list, self.add_label_button, self.accept_button, self.show_probabilities,
-                         self.save_button, self.export_button]
-        for widget in self.controls:
-            widget.setEnabled(False)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(tools_box)
         splitter.addWidget(self.view)
         splitter.addWidget(labels_box)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([140, 900, 240])
+        splitter.setSizes([170, 900, 250])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.banner)
-        row = QHBoxLayout()
-        row.addWidget(splitter)
-        layout.addLayout(row, 1)
+        layout.addWidget(splitter, 1)
+
+        shortcuts = (
+            (QKeySequence.StandardKey.Undo, self.undo),
+            (QKeySequence("Ctrl+Shift+Z"), self.redo),
+            (QKeySequence("Ctrl+Y"), self.redo),
+            (QKeySequence(Qt.Key.Key_Return), self.accept_object),
+            (QKeySequence(Qt.Key.Key_Enter), self.accept_object),
+            (QKeySequence(Qt.Key.Key_Space), self.accept_object),
+            (QKeySequence(Qt.Key.Key_Escape), self.clear_object),
+            (QKeySequence.StandardKey.Save, self.save_now),
+            (QKeySequence("]"), lambda: self.brush_slider.setValue(int(self.brush_slider.value() * 1.25) + 1)),
+            (QKeySequence("["), lambda: self.brush_slider.setValue(int(self.brush_slider.value() / 1.25))),
+        )
+        for key, slot in shortcuts:
+            shortcut = QShortcut(key, self, activated=slot)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.controls = [*self.tool_buttons.values(), self.brush_slider, self.undo_button, self.redo_button,
+                         self.clear_button, self.label_list, self.new_object_button, self.color_button,
+                         self.delete_button, self.accept_button, self.save_button, self.export_button,
+                         self.probability_check]
+        self._on_brush_size(self.brush_slider.value())
+
+    def _set_enabled(self, enabled: bool) -> None:
+        for widget in self.controls:
+            widget.setEnabled(enabled)
+        if enabled:
+            self._update_buttons()
+
+    # image ------------------------------------------------------------------------------------------
+    def set_workspace(self, workspace: Workspace) -> None:
+        self.autosaver.flush(5)
+        self.workspace = workspace
+
+    def set_image(self, rgb: np.ndarray | None, path: str | Path | None = None, labels: np.ndarray | None = None,
+                  names: dict | None = None) -> None:
+        """Segment a new image (``labels``/``names``: its existing label map, e.g. the workspace mask)."""
+        self.rgb = rgb
+        self.image_path = Path(path) if path else None
+        self.history.clear()
+        self.redo_kinds.clear()
+        self.last_result = None
+        self.scene.set_object_overlay(None)
+        if rgb is None:
+            self.label_map = None
+            self._generation = self.worker.set_image(None)
+            self._set_enabled(False)
+            self.save_status.setText("No image.")
+            self._refresh_labels()
+            return
+        self.label_map = LabelMap(rgb.shape[:2], labels, names)
+        self.scene.set_labels(self.label_map.labels)  # the scene shows the very array the edits change
+        self.current_label = self.label_map.next_label()
+        self._generation = self.worker.set_image(rgb)
+        self._push_style()
+        self._set_enabled(False)
+        self.save_status.setText("Preparing the image for click segmentation…")
+        self._refresh_labels()
+
+    def adopt_labels(self, labels: np.ndarray, names: dict | None = None) -> None:
+        """A label map loaded for this image replaces the current one (one undoable step)."""
+        if self.label_map is None or labels.shape != self.label_map.shape:
+            return
+        self.label_map.replace(labels, names)
+        self.history.append("map")
+        self.current_label = self.label_map.next_label()
+        self.scene.set_labels(self.label_map.labels)
+        self._labels_changed(Region(0, 0, 0, 0), names_changed=True)
+
+    def _on_ready(self, generation: int) -> None:
+        if generation != self._generation or self.rgb is None:
+            return
+        self._set_enabled(True)
+        where = self.mask_path()
+        self.save_status.setText(f"Masks are saved as you work to {where}." if where else "Masks are not saved.")
+
+    def mask_path(self) -> Path | None:
+        if self.workspace is None or self.image_path is None:
+            return None
+        return self.workspace.mask_path(self._workspace_image_path())
+
+    def _workspace_image_path(self) -> Path:
+        path = self.image_path
+        images = self.workspace.images_dir.resolve()
+        if path.resolve().parent == images:
+            return path
+        return images / path.name
+
+    # tools ------------------------------------------------------------------------------------------
+    def set_tool(self, tool: str) -> None:
+        self.tool_buttons[tool].setChecked(True)
+        self.view.set_tool(tool)
+
+    def _on_brush_size(self, value: int) -> None:
+        self.view.brush_radius = float(value)
+        self.brush_label.setText(f"Brush radius: {value} px  ([ and ])")
+
+    def add_click(self, row: float, col: float, positive: bool = True) -> None:
+        if self.label_map is None:
+            return
+        self.worker.submit("click", row, col, positive)
+        self.history.append("object")
+        self.redo_kinds.clear()
+        self._update_buttons()
+
+    def _stroke_start(self, row: float, col: float, erase: bool) -> None:
+        if self.label_map is None:
+            return
+        self._stroke_points = [(row, col)]
+        self._stroke_edits = 0
+        self._stroke_erase = erase
+        self._paint_segment([(row, col)])
+
+    def _stroke_move(self, row: float, col: float) -> None:
+        if self.label_map is None or not self._stroke_points:
+            return
+        last = self._stroke_points[-1]
+        self._stroke_points.append((row, col))
+        self._paint_segment([last, (row, col)])
+
+    def _paint_segment(self, points) -> None:
+        label = 0 if self._stroke_erase else self.current_label
+        revision = self.label_map.revision
+        region = self.label_map.paint(points, self.view.brush_radius, label)
+        if self.label_map.revision != revision:
+            self._stroke_edits += 1
+        self._labels_changed(region, names_changed=label not in self._listed_labels())
+
+    def _stroke_end(self) -> None:
+        if self.label_map is not None and self._stroke_edits:
+            self.label_map.group(self._stroke_edits)
+            self.history.append("map")
+        self._stroke_points = []
+        self._stroke_edits = 0
+        self._update_buttons()
+
+    def fill(self, row: int, col: int) -> None:
+        if self.label_map is None:
+            return
+        revision = self.label_map.revision
+        region = self.label_map.fill(row, col, self.current_label)
+        if self.label_map.revision != revision:
+            self.history.append("map")
+        self._labels_changed(region, names_changed=True)
+
+    def accept_object(self) -> None:
+        if self.label_map is None or self.last_result is None or not self.last_result.has_object:
+            self.status_message.emit("Nothing to accept: click on an object first.")
+            return
+        name = self.label_map.names.get(self.current_label)
+        self.worker.submit("accept", self.current_label, name)
+
+    def _on_accepted(self, accepted: AcceptedObject) -> None:
+        if accepted.generation != self._generation or self.label_map is None:
+            return
+        region = self.label_map.replace_object(accepted.mask, accepted.label, accepted.name)
+        # the clicks of that object are gone from the segmenter: its undo steps go with them
+        self.history = [h for h in self.history if h != "object"]
+        self.history.append("map")
+        self.current_label = self.label_map.next_label()
+        self._labels_changed(region, names_changed=True)
+        self.status_message.emit(f"Accepted {self.label_map.names.get(accepted.label)}; "
+                                 "click on the next object.")
+
+    def clear_object(self) -> None:
+        if self.label_map is None:
+            return
+        self.worker.submit("reset")
+        self.history = [h for h in self.history if h != "object"]
+        self._update_buttons()
+
+    def undo(self) -> None:
+        if not self.history or self.label_map is None:
+            return
+        kind = self.history.pop()
+        if kind == "object":
+            self.worker.submit("undo")
+            self.redo_kinds.append("object")
+        else:
+            region = self.label_map.undo()
+            self.redo_kinds.append("map")
+            self._labels_changed(region or Region(0, 0, 0, 0), names_changed=True, record=False)
+        self._update_buttons()
+
+    def redo(self) -> None:
+        if not self.redo_kinds or self.label_map is None:
+            return
+        kind = self.redo_kinds.pop()
+        if kind == "object":
+            self.worker.submit("redo")
+        else:
+            region = self.label_map.redo()
+            self._labels_changed(region or Region(0, 0, 0, 0), names_changed=True, record=False)
+        self.history.append(kind)
+        self._update_buttons()
+
+    # objects ----------------------------------------------------------------------------------------
+    def new_object(self) -> None:
+        if self.label_map is None:
+            return
+        self.worker.submit("reset")
+        self.worker.submit("prior", None)
+        self.history = [h for h in self.history if h != "object"]
+        self.current_label = self.label_map.next_label()
+        self._refresh_labels()
+        self._push_style()
+
+    def delete_current(self) -> None:
+        if self.label_map is None or self.current_label not in self.label_map.names:
+            return
+        region = self.label_map.remove_label(self.current_label)
+        self.history.append("map")
+        self._labels_changed(region, names_changed=True)
+        self.new_object()
+
+    def select_label(self, label: int) -> None:
+        """Make ``label`` the object being edited; an existing object becomes the prior the clicks correct."""
+        if self.label_map is None:
+            return
+        self.current_label = int(label)
+        self.worker.submit("reset")
+        self.history = [h for h in self.history if h != "object"]
+        if label in self.label_map.names and (self.label_map.labels == label).any():
+            self.worker.submit("prior", self.label_map.object_mask(label))
+        else:
+            self.worker.submit("prior", None)
+        self._push_style()
+        self._update_buttons()
+
+    def _choose_color(self) -> None:
+        color = QColorDialog.getColor(self.scene.label_color(self.current_label), self, "Object colour")
+        if color.isValid():
+            self.scene.set_label_color(self.current_label, color)
+            self._refresh_labels()
+            self._push_style()
+
+    def _listed_labels(self) -> set[int]:
+        return {self.label_list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.label_list.count())}
+
+    def _refresh_labels(self) -> None:
+        self.label_list.blockSignals(True)
+        self.label_list.clear()
+        entries = dict(self.label_map.names) if self.label_map else {}
+        if self.label_map is not None and self.current_label not in entries:
+            entries[self.current_label] = f"object {self.current_label} (new)"
+        for label in sorted(entries):
+            item = QListWidgetItem(self._swatch(label), entries[label])
+            item.setData(Qt.ItemDataRole.UserRole, label)
+            if self.label_map is not None and label in self.label_map.names:
+                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
+            self.label_list.addItem(item)
+            if label == self.current_label:
+                item.setSelected(True)
+                self.label_list.setCurrentItem(item)
+        self.label_list.blockSignals(False)
+
+    def _swatch(self, label: int) -> QIcon:
+        pixmap = QPixmap(14, 14)
+        pixmap.fill(self.scene.label_color(label))
+        return QIcon(pixmap)
+
+    def _on_label_selected(self) -> None:
+        items = self.label_list.selectedItems()
+        if items:
+            label = int(items[0].data(Qt.ItemDataRole.UserRole))
+            if label != self.current_label:
+                self.select_label(label)
+
+    def _on_label_renamed(self, item: QListWidgetItem) -> None:
+        label = int(item.data(Qt.ItemDataRole.UserRole))
+        if self.label_map is None or label not in self.label_map.names:
+            return
+        name = item.text().strip()
+        if name and name != self.label_map.names[label]:
+            self.label_map.rename(label, name)
+            self.history.append("map")
+            self._labels_changed(Region(0, 0, 0, 0), names_changed=False)
+
+    # results and saving -----------------------------------------------------------------------------
+    def _push_style(self) -> None:
+        color = self.scene.colors[self.current_label]
+        self.worker.set_style(color, self.probability_check.isChecked())
+
+    def _on_result(self, result: ObjectResult) -> None:
+        if result.generation != self._generation:
+            return
+        self.last_result = result
+        self.scene.set_object_overlay(result.picture, 1.0 / result.work_scale)
+        self.timing_label.setText(f"Last update {result.seconds * 1000:.0f} ms"
+                                  f" · {result.interactions} click{'s' if result.interactions != 1 else ''}")
+        self._update_buttons()
+
+    def _labels_changed(self, region: Region, names_changed: bool, record: bool = True) -> None:
+        if self.scene.labels is not self.label_map.labels:  # the overlay was cleared or replaced elsewhere
+            self.scene.set_labels(self.label_map.labels)
+        elif not region.empty:
+            self.scene.update_labels_region(region.top, region.left, region.bottom, region.right)
+        if names_changed:
+            self._refresh_labels()
+        if record:
+            self.redo_kinds.clear()
+        self._update_buttons()
+        self._autosave()
+
+    def _autosave(self) -> None:
+        path = self.mask_path()
+        if path is None or self.label_map is None:
+            return
+        self._ensure_image_in_workspace()
+        self.autosaver.submit(path, self.label_map.labels, self.label_map.names)
+
+    def _ensure_image_in_workspace(self) -> None:
+        """Masks live next to their images in the workspace: an image opened from elsewhere is copied in
+        when its first edit is saved."""
+        target = self._workspace_image_path()
+        if target.exists() or self.image_path is None:
+            return
+        copied = self.workspace.add_image(self.image_path)
+        self.image_path = copied
+        self.status_message.emit(f"Copied {copied.name} into the workspace so its mask is kept with it.")
+
+    def save_now(self) -> bool:
+        self._autosave()
+        done = self.autosaver.flush(10)
+        return done
+
+    def _on_saved(self, path: str) -> None:
+        self.last_saved = path
+        self.save_status.setText(f"Saved {time.strftime('%H:%M:%S')} to {path}")
+        self.mask_saved.emit(path)
+
+    def _on_save_failed(self, path: str, error: str) -> None:
+        self.save_status.setText(f"Could not save {path}: {error}. Your edits are kept; fix the folder and "
+                                 "press Save.")
+        self.status_message.emit(f"Could not save the mask: {error}")
+
+    def _export_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Export masks and overlay")
+        if folder:
+            self.export(folder)
+
+    def export(self, folder: str | Path):
+        """Per-object binary PNGs and the overlay picture into ``folder``, written on a worker."""
+        if self.label_map is None or self.rgb is None or self.bridge is None:
+            return None
+        stem = self.image_path.stem if self.image_path else "image"
+        labels = self.label_map.labels.copy()
+        names = dict(self.label_map.names)
+        rgb = self.rgb
+        colors = self.scene.colors.copy()
+        opacity = self.scene.overlay_opacity
+        return self.bridge.start(
+            lambda token, emit: export_segmentation(folder, stem, rgb, labels, names, colors, opacity),
+            "export masks",
+            on_event=lambda event: self._on_export_event(event, folder))
+
+    def _on_export_event(self, event, folder) -> None:
+        result = getattr(event, "result", None)
+        if result is not None:
+            self.status_message.emit(f"Exported {len(result)} files to {folder}")
+
+    def _update_buttons(self) -> None:
+        if self.label_map is None:
+            return
+        self.undo_button.setEnabled(bool(self.history))
+        self.redo_button.setEnabled(bool(self.redo_kinds))
+        has_object = bool(self.last_result and self.last_result.has_object)
+        self.accept_button.setEnabled(has_object)
+        self.clear_button.setEnabled(bool(self.last_result and self.last_result.interactions))
+        self.delete_button.setEnabled(self.current_label in self.label_map.names)
+
+    def shutdown(self) -> None:
+        self.worker.close()
+        self.autosaver.close()

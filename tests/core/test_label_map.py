@@ -175,3 +175,20 @@ def test_group_merges_a_stroke_into_one_undo_step():
     lm.undo()
     lm.undo()
     assert not lm.labels.any()
+
+
+def test_replace_object_corrects_one_object_without_eating_neighbours():
+    lm = LabelMap((10, 10))
+    a = np.zeros((10, 10), bool)
+    a[0:5, 0:5] = True
+    lm.set_mask(a, 1)
+    b = np.zeros((10, 10), bool)
+    b[3:8, 3:8] = True
+    lm.replace_object(b, 2, name="dog")  # overlaps object 1: object 1 keeps its pixels
+    assert lm.labels[4, 4] == 1 and lm.labels[6, 6] == 2 and lm.names[2] == "dog"
+    smaller = np.zeros((10, 10), bool)
+    smaller[6:8, 6:8] = True
+    lm.replace_object(smaller, 2)  # a corrected object 2 drops the pixels it no longer has
+    assert lm.labels[5, 5] == 0 and lm.labels[7, 7] == 2 and lm.labels[4, 4] == 1
+    lm.undo()
+    assert lm.labels[5, 5] == 2

@@ -1,0 +1,1 @@
+"""Widgets and workers of the Segment panel."""
