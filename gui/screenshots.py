@@ -31,6 +31,61 @@ def _grab(window, path: Path) -> None:
     print(path)
 
 
+def _interior_point(mask):
+    import numpy as np
+    from scipy.ndimage import distance_transform_edt
+
+    dist = distance_transform_edt(np.pad(mask, 1))[1:-1, 1:-1]
+    return np.unravel_index(int(np.argmax(dist)), dist.shape)
+
+
+def _segment_session(window, workspace, out: Path) -> None:
+    """A click session as a person does it: click two objects in turn, accepting each, then a third with
+    the probability view on. The image is the sample scene without its mask (photos: SEGGAN_SHOT_PHOTO)."""
+    import os
+    import shutil
+
+    import numpy as np
+    from PIL import Image
+
+    from core.sample_scene import make_sample_scene
+
+    photo = os.environ.get("SEGGAN_SHOT_PHOTO")
+    target = workspace.images_dir / ("photo" + Path(photo).suffix if photo else "unlabelled.png")
+    if photo:
+        shutil.copy(photo, target)
+        truth = np.asarray(Image.open(os.environ["SEGGAN_SHOT_TRUTH"])) > 127 if "SEGGAN_SHOT_TRUTH" in os.environ \
+            else None
+        objects = [truth] if truth is not None else []
+    else:
+        rgb, labels = make_sample_scene()
+        Image.fromarray(rgb).save(target)
+        objects = [labels == value for value in np.unique(labels) if value]
+    window.image_panel.show_workspace()
+    window.image_panel.select_path(target)
+    panel = window.segment_panel
+    window.tabs.setCurrentWidget(panel)
+    deadline = 100
+    while not (panel.rgb is not None and panel.tool_buttons["click"].isEnabled()) and deadline:
+        _wait(100)
+        deadline -= 1
+    _wait(300)
+    _grab(window, out / "segment_panel.png")
+    for index, mask in enumerate(objects[:3]):
+        row, col = _interior_point(mask)
+        panel.add_click(float(row), float(col), True)
+        _wait(800)
+        if index == 0:
+            _grab(window, out / "segment_panel_click.png")
+        if index < min(len(objects), 3) - 1:
+            panel.accept_object()
+            _wait(500)
+    panel.probability_check.setChecked(True)
+    _wait(800)
+    _grab(window, out / "segment_panel_probabilities.png")
+    panel.probability_check.setChecked(False)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     out = Path(argv[0] if argv else "docs/screenshots")
@@ -65,7 +120,8 @@ def main(argv: list[str] | None = None) -> int:
         _wait(200)
         _grab(window, out / "image_panel_zoomed.png")
         view.fit()
-        for name, panel in (("segment_panel", window.segment_panel), ("gan_panel", window.gan_panel)):
+        _segment_session(window, workspace, out)
+        for name, panel in (("gan_panel", window.gan_panel),):
             window.tabs.setCurrentWidget(panel)
             _wait(300)
             _grab(window, out / f"{name}.png")

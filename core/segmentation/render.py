@@ -15,31 +15,35 @@ def contour(mask: np.ndarray, width: int = 1) -> np.ndarray:
     return mask & ~inner
 
 
-def object_rgba(mask: np.ndarray, color, fill_alpha: int = 110, contour_width: int = 1) -> np.ndarray:
-    """The object filled with a translucent ``color`` and outlined in it, transparent elsewhere."""
+def object_rgba(mask: np.ndarray, color, fill_alpha: int = 110) -> np.ndarray:
+    """The object filled with a translucent ``color`` and outlined twice, dark outside and white inside,
+    so the outline stays visible on any image, also where the object has the label's own colour."""
     mask = np.asarray(mask, dtype=bool)
     out = np.zeros((*mask.shape, 4), dtype=np.uint8)
     out[mask, :3] = color
     out[mask, 3] = fill_alpha
-    edge = contour(mask, contour_width)
-    out[edge, :3] = color
-    out[edge, 3] = 255
+    outer = contour(mask, 1)
+    inner = contour(mask, 2) & ~outer
+    out[outer] = (20, 20, 20, 255)
+    out[inner] = (255, 255, 255, 255)
     return out
 
 
-# blue (sure background) -> transparent at 0.5 (unsure) -> red (sure object)
 def probability_rgba(prob: np.ndarray) -> np.ndarray:
-    """Probabilities as a diverging heat map whose opacity is the model's confidence: unsure pixels, where
-    another click helps most, show the image through."""
+    """Probabilities over the image: the object in red (stronger where surer), background just below the
+    threshold in blue, the uncertain band around 0.5 in yellow (where another click helps most); confident
+    background stays clear so the image shows through."""
     p = np.clip(np.asarray(prob, dtype=np.float32), 0, 1)
-    confidence = np.abs(2 * p - 1)
     out = np.zeros((*p.shape, 4), dtype=np.uint8)
-    out[..., 0] = np.where(p >= 0.49, 230, 40)
-    out[..., 1] = np.where(p >= 0.49, 60, 110)
-    out[..., 2] = np.where(p >= 0.49, 40, 230)
-    out[..., 3] = (40 + 180 * confidence).astype(np.uint8)
-    unsure = confidence < 0.2
-    out[unsure] = (255, 230, 0, 230)  # the uncertain band, in yellow
+    inside = p > 0.49
+    out[inside, 0], out[inside, 1], out[inside, 2] = 230, 50, 40
+    out[inside, 3] = (90 + 150 * np.clip((p[inside] - 0.5) * 2, 0, 1)).astype(np.uint8)
+    outside = ~inside
+    closeness = np.clip(p[outside] / 0.49, 0, 1) ** 2
+    out[outside, 0], out[outside, 1], out[outside, 2] = 40, 110, 240
+    out[outside, 3] = (170 * closeness).astype(np.uint8)
+    unsure = np.abs(p - 0.5) < 0.08
+    out[unsure] = (255, 220, 0, 220)
     return out
 
 

@@ -35,9 +35,12 @@ from core.segmentation.export import export_segmentation
 from core.segmentation.label_map import LabelMap, Region
 from core.workspace import Workspace
 from gui.canvas import ImageScene
+from gui.segment.markers import ClickMarkers
 from gui.segment.object_worker import AcceptedObject, ObjectResult, ObjectWorker
 from gui.segment.segment_view import TOOL_BRUSH, TOOL_CLICK, TOOL_ERASER, TOOL_FILL, SegmentView
 from gui.workers import WorkerBridge
+
+SCRIBBLE_RADIUS = 2.0  # image pixels on each side of a scribble that become seeds
 
 TOOLS = (
     (TOOL_CLICK, "Click", "C", "Left click = object, right click (or Alt+click) = background"),
@@ -71,6 +74,7 @@ class SegmentPanel(QWidget):
         self._stroke_edits = 0
         self._stroke_erase = False
         self._generation = 0
+        self.markers = ClickMarkers(scene)
         self.worker = ObjectWorker(self)
         self.worker.result.connect(self._on_result)
         self.worker.accepted.connect(self._on_accepted)
@@ -136,6 +140,7 @@ class SegmentPanel(QWidget):
 
         self.view = SegmentView(self.scene)
         self.view.clicked.connect(self.add_click)
+        self.view.scribbled.connect(self.add_scribble)
         self.view.stroke_started.connect(self._stroke_start)
         self.view.stroke_moved.connect(self._stroke_move)
         self.view.stroke_finished.connect(self._stroke_end)
@@ -221,6 +226,7 @@ class SegmentPanel(QWidget):
         self.image_path = Path(path) if path else None
         self.history.clear()
         self.redo_kinds.clear()
+        self.markers.clear()
         self.last_result = None
         self.scene.set_object_overlay(None)
         if rgb is None:
@@ -281,8 +287,19 @@ class SegmentPanel(QWidget):
         if self.label_map is None:
             return
         self.worker.submit("click", row, col, positive)
+        self._object_step(self.markers.click(row, col, positive))
+
+    def add_scribble(self, points, positive: bool = True) -> None:
+        """A scribble with the click tool: every pixel along it is a seed for (or against) the object."""
+        if self.label_map is None or not points:
+            return
+        self.worker.submit("stroke", list(points), positive, SCRIBBLE_RADIUS)
+        self._object_step(self.markers.scribble(points, positive))
+
+    def _object_step(self, marker) -> None:
         self.history.append("object")
         self.redo_kinds.clear()
+        self.markers.drop_redo()
         self._update_buttons()
 
     def _stroke_start(self, row: float, col: float, erase: bool) -> None:
@@ -337,7 +354,7 @@ class SegmentPanel(QWidget):
             return
         region = self.label_map.replace_object(accepted.mask, accepted.label, accepted.name)
         # the clicks of that object are gone from the segmenter: its undo steps go with them
-        self.history = [h for h in self.history if h != "object"]
+        self._drop_object_steps()
         self.history.append("map")
         self.current_label = self.label_map.next_label()
         self._labels_changed(region, names_changed=True)
@@ -348,8 +365,13 @@ class SegmentPanel(QWidget):
         if self.label_map is None:
             return
         self.worker.submit("reset")
-        self.history = [h for h in self.history if h != "object"]
+        self._drop_object_steps()
         self._update_buttons()
+
+    def _drop_object_steps(self) -> None:
+        self.history = [h for h in self.history if h != "object"]
+        self.redo_kinds = [h for h in self.redo_kinds if h != "object"]
+        self.markers.clear()
 
     def undo(self) -> None:
         if not self.history or self.label_map is None:
@@ -357,6 +379,7 @@ class SegmentPanel(QWidget):
         kind = self.history.pop()
         if kind == "object":
             self.worker.submit("undo")
+            self.markers.undo()
             self.redo_kinds.append("object")
         else:
             region = self.label_map.undo()
@@ -370,6 +393,7 @@ class SegmentPanel(QWidget):
         kind = self.redo_kinds.pop()
         if kind == "object":
             self.worker.submit("redo")
+            self.markers.redo()
         else:
             region = self.label_map.redo()
             self._labels_changed(region or Region(0, 0, 0, 0), names_changed=True, record=False)
@@ -382,7 +406,7 @@ class SegmentPanel(QWidget):
             return
         self.worker.submit("reset")
         self.worker.submit("prior", None)
-        self.history = [h for h in self.history if h != "object"]
+        self._drop_object_steps()
         self.current_label = self.label_map.next_label()
         self._refresh_labels()
         self._push_style()
@@ -401,7 +425,7 @@ class SegmentPanel(QWidget):
             return
         self.current_label = int(label)
         self.worker.submit("reset")
-        self.history = [h for h in self.history if h != "object"]
+        self._drop_object_steps()
         if label in self.label_map.names and (self.label_map.labels == label).any():
             self.worker.submit("prior", self.label_map.object_mask(label))
         else:

@@ -12,10 +12,11 @@ TOOL_CLICK, TOOL_BRUSH, TOOL_ERASER, TOOL_FILL = "click", "brush", "eraser", "fi
 
 
 class SegmentView(ImageView):
-    """Click tool: left = object, right or Alt+left = background. Brush/eraser: drag paints (right-drag with
+    """Click tool: left = object, right or Alt+left = background; dragging draws a scribble instead. Brush/eraser: drag paints (right-drag with
     the brush erases). Fill: left click. Middle-drag pans and the wheel zooms in every tool."""
 
     clicked = Signal(float, float, bool)  # row, col, positive
+    scribbled = Signal(object, bool)  # [(row, col), ...], positive: a drag with the click tool
     stroke_started = Signal(float, float, bool)  # row, col, erase
     stroke_moved = Signal(float, float)
     stroke_finished = Signal()
@@ -26,6 +27,7 @@ class SegmentView(ImageView):
         self.tool = TOOL_CLICK
         self.brush_radius = 8.0
         self._stroking = False
+        self._press: tuple[QPointF, bool, list] | None = None  # click tool: start, positive, points
         self._cursor = QGraphicsEllipseItem()
         self._cursor.setPen(QPen(QColor(255, 255, 255, 220), 0))
         self._cursor.setZValue(10)
@@ -58,7 +60,8 @@ class SegmentView(ImageView):
         row, col = point
         alt = bool(event.modifiers() & Qt.KeyboardModifier.AltModifier)
         if self.tool == TOOL_CLICK:
-            self.clicked.emit(row, col, button == Qt.MouseButton.LeftButton and not alt)
+            # decided on release: a click, or a scribble if the mouse moved while pressed
+            self._press = (event.position(), button == Qt.MouseButton.LeftButton and not alt, [(row, col)])
         elif self.tool == TOOL_FILL:
             self.fill_requested.emit(int(round(row)), int(round(col)))
         else:
@@ -78,9 +81,21 @@ class SegmentView(ImageView):
         if self._stroking and point is not None:
             self.stroke_moved.emit(*point)
             event.accept()
+        if self._press is not None and point is not None:
+            self._press[2].append(point)
         super().mouseMoveEvent(event)
 
     def mouseReleaseEvent(self, event) -> None:  # noqa: N802 - Qt API
+        if self._press is not None and event.button() in (Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton):
+            start, positive, points = self._press
+            self._press = None
+            moved = (event.position() - start).manhattanLength()
+            if moved > 6 and len(points) > 1:
+                self.scribbled.emit(points, positive)
+            else:
+                self.clicked.emit(points[0][0], points[0][1], positive)
+            event.accept()
+            return
         if self._stroking and event.button() in (Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton):
             self._stroking = False
             self.stroke_finished.emit()

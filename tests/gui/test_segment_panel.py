@@ -148,16 +148,27 @@ def test_brush_eraser_fill_with_undo_and_redo(qtbot, panel, workspace):
     assert np.array_equal(read_mask(workspace.masks_dir / "disc.png").labels, seg.label_map.labels)
 
 
-def test_undo_takes_back_clicks_before_edits(qtbot, panel):
+def test_undo_redo_of_clicks_keeps_the_markers_in_step(qtbot, panel):
     click(panel.view, 60, 80)
     click(panel.view, 10, 10, button=Qt.MouseButton.RightButton)
     wait_result(qtbot, panel, 2)
+    visible = [item for item in panel.markers.items if item.isVisible()]
+    assert len(visible) == 2 and all(item.scene() is panel.scene for item in visible)
     panel.undo()
-    assert wait_result(qtbot, panel, 1).has_object
+    assert wait_result(qtbot, panel, 1).has_object and len(panel.markers.items) == 1
     panel.redo()
     wait_result(qtbot, panel, 2)
+    assert len(panel.markers.items) == 2
     panel.clear_object()
-    assert not wait_result(qtbot, panel, 0).has_object
+    assert not wait_result(qtbot, panel, 0).has_object and not panel.markers.items
+
+
+def test_dragging_with_the_click_tool_draws_a_scribble(qtbot, panel):
+    drag(panel.view, [(50, 70), (60, 80), (70, 90)])
+    result = wait_result(qtbot, panel, 1)
+    assert result.has_object
+    assert type(panel.worker._segmenter.interactions[0]).__name__ == "Stroke"
+    assert iou(result.picture[..., 3] > 0, panel.disc) > 0.8
 
 
 def test_existing_mask_is_loaded_and_an_object_can_be_corrected(qtbot, window, workspace):
