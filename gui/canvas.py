@@ -6,13 +6,22 @@ Several views (the Image and Segment panels) can show one scene, each with its o
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QPainter, QPixmap, QWheelEvent
-from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsScene, QGraphicsView
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap, QWheelEvent
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsPixmapItem,
+    QGraphicsRectItem,
+    QGraphicsScene,
+    QGraphicsView,
+)
 
 from core.palette import label_colors
 from gui.qt_image import labels_to_qimage, rgb_to_qimage
 
+OVERLAY_TILE = 512  # pixels per side of a label-overlay tile
+PYRAMID_MIN_SIDE = 1024  # halve a large image for zoomed-out display until it is this small
+TILES_PER_TURN = 8  # overlay tiles repainted per turn of the event loop (~2 ms each)
 MIN_ZOOM = 1 / 64
 MAX_ZOOM = 64.0
 
@@ -26,16 +35,23 @@ class ImageScene(QGraphicsScene):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setBackgroundBrush(QColor(38, 40, 44))
-        self._image_item = QGraphicsPixmapItem()
-        self._image_item.setTransformationMode(Qt.TransformationMode.FastTransformation)
-        self._overlay_item = QGraphicsPixmapItem()
+        # The image is drawn by each view's drawBackground from a pyramid of pixmaps, at the level that
+        # view's zoom needs: redrawing a 12-megapixel pixmap scaled down on every overlay change would cost
+        # ~100 ms a frame.
+        self._levels: list[tuple[float, QPixmap]] = []  # (level pixels per image pixel, pixmap), finest first
+        # The label overlay is a grid of tiles under one layer item (which carries opacity and visibility):
+        # an edit rebuilds only the tiles it touches, so painting on a 12-megapixel map stays fast.
+        self._overlay_item = QGraphicsRectItem()
+        self._overlay_item.setPen(QPen(Qt.PenStyle.NoPen))
+        self._overlay_item.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents)
         self._overlay_item.setZValue(1)
+        self._tiles: dict[tuple[int, int], QGraphicsPixmapItem] = {}
+        self._stale_tiles: set[tuple[int, int]] = set()
         # The object being segmented (fill and contour) and the probability view: drawn at the segmenter's
         # work resolution and scaled up by the item, so very large images cost no more than small ones.
         self._object_item = QGraphicsPixmapItem()
         self._object_item.setZValue(2)
         self._object_item.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
-        self.addItem(self._image_item)
         self.addItem(self._overlay_item)
         self.addItem(self._object_item)
         self.rgb: np.ndarray | None = None
@@ -48,17 +64,28 @@ class ImageScene(QGraphicsScene):
         """Show ``rgb``; ``qimage`` is its QImage when a worker already built it (saves ~25 ms at 12 Mpx)."""
         self.rgb = rgb
         self.labels = None
-        self._overlay_item.setPixmap(QPixmap())
+        self._clear_tiles()
         self._object_item.setPixmap(QPixmap())
         if rgb is None:
-            self._image_item.setPixmap(QPixmap())
+            self._levels = []
             self.setSceneRect(QRectF())
         else:
-            self._image_item.setPixmap(QPixmap.fromImage(qimage if qimage is not None else rgb_to_qimage(rgb)))
+            self._levels = _pyramid(qimage if qimage is not None else rgb_to_qimage(rgb))
             height, width = rgb.shape[:2]
             self.setSceneRect(QRectF(0, 0, width, height))
         self.image_changed.emit()
         self.overlay_changed.emit()
+
+    def draw_image(self, painter: QPainter, zoom: float) -> None:
+        """Paint the image for a view at ``zoom`` from the coarsest pyramid level that is still sharp."""
+        if not self._levels or self.rgb is None:
+            return
+        pixmap = self._levels[0][1]
+        for scale, candidate in self._levels:
+            if scale >= zoom:
+                pixmap = candidate
+        height, width = self.rgb.shape[:2]
+        painter.drawPixmap(QRectF(0, 0, width, height), pixmap, QRectF(pixmap.rect()))
 
     @property
     def image_size(self) -> tuple[int, int] | None:
@@ -76,29 +103,63 @@ class ImageScene(QGraphicsScene):
         self._refresh_overlay()
 
     def _refresh_overlay(self) -> None:
-        if self.labels is None:
-            self._overlay_item.setPixmap(QPixmap())
-        else:
-            self._overlay_item.setPixmap(QPixmap.fromImage(labels_to_qimage(self.labels, self.colors)))
+        self._clear_tiles()
+        if self.labels is not None:
+            height, width = self.labels.shape
+            for top in range(0, height, OVERLAY_TILE):
+                for left in range(0, width, OVERLAY_TILE):
+                    item = QGraphicsPixmapItem(self._overlay_item)
+                    item.setPos(left, top)
+                    self._tiles[(top, left)] = item
+                    self._paint_tile(top, left)
         self._overlay_item.setOpacity(self._opacity)
         self.overlay_changed.emit()
+
+    def _clear_tiles(self) -> None:
+        self._stale_tiles.clear()
+        for item in self._tiles.values():
+            item.setParentItem(None)
+            self.removeItem(item)
+        self._tiles.clear()
+
+    def _paint_tile(self, top: int, left: int) -> None:
+        patch = self.labels[top : top + OVERLAY_TILE, left : left + OVERLAY_TILE]
+        self._tiles[(top, left)].setPixmap(QPixmap.fromImage(labels_to_qimage(patch, self.colors)))
+
+    def overlay_color(self, row: int, col: int) -> QColor:
+        """The overlay's colour (with alpha) at an image pixel, as drawn."""
+        top, left = row - row % OVERLAY_TILE, col - col % OVERLAY_TILE
+        item = self._tiles.get((top, left))
+        if item is None:
+            return QColor(0, 0, 0, 0)
+        return item.pixmap().toImage().pixelColor(col - left, row - top)
 
     def update_labels_region(self, top: int, left: int, bottom: int, right: int) -> None:
         """Repaint only rows top:bottom, columns left:right of the overlay after ``self.labels`` changed there
         (a brush dab on a 12-megapixel map must not rebuild the whole pixmap)."""
         if self.labels is None or bottom <= top or right <= left:
             return
-        pixmap = self._overlay_item.pixmap()
-        if pixmap.isNull() or pixmap.width() != self.labels.shape[1] or pixmap.height() != self.labels.shape[0]:
+        if not self._tiles:
             self._refresh_overlay()
             return
-        patch = labels_to_qimage(self.labels[top:bottom, left:right], self.colors)
-        painter = QPainter(pixmap)
-        painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_Source)
-        painter.drawImage(left, top, patch)
-        painter.end()
-        self._overlay_item.setPixmap(pixmap)
+        for tile_top in range(top - top % OVERLAY_TILE, bottom, OVERLAY_TILE):
+            for tile_left in range(left - left % OVERLAY_TILE, right, OVERLAY_TILE):
+                self._stale_tiles.add((tile_top, tile_left))
+        self._repaint_stale_tiles()
+
+    def _repaint_stale_tiles(self) -> None:
+        """Repaint a few stale tiles now and the rest on the next turns of the event loop, so an edit that
+        covers the whole of a huge image (a fill) never stalls the window for long."""
+        for key in sorted(self._stale_tiles)[:TILES_PER_TURN]:
+            self._stale_tiles.discard(key)
+            if key in self._tiles:
+                self._paint_tile(*key)
+        if self._stale_tiles:
+            QTimer.singleShot(0, self._repaint_stale_tiles)
         self.overlay_changed.emit()
+
+    def overlay_pending(self) -> bool:
+        return bool(self._stale_tiles)
 
     def set_object_overlay(self, rgba: np.ndarray | None, scale: float = 1.0) -> None:
         """Show an RGBA picture over the image (the current object or its probabilities); ``scale`` maps
@@ -150,8 +211,21 @@ class ImageScene(QGraphicsScene):
             return row, col
         return None
 
-    def overlay_pixmap_item(self) -> QGraphicsPixmapItem:
+    def overlay_layer(self) -> QGraphicsItem:
+        """The item that holds the overlay tiles (its opacity and visibility are the overlay's)."""
         return self._overlay_item
+
+
+def _pyramid(image: QImage) -> list[tuple[float, QPixmap]]:
+    """The image and halvings of it down to at most PYRAMID_MIN_SIDE pixels a side (finest first)."""
+    levels = [(1.0, QPixmap.fromImage(image))]
+    current, scale = image, 1.0
+    while max(current.width(), current.height()) > PYRAMID_MIN_SIDE:
+        current = current.scaled(max(1, current.width() // 2), max(1, current.height() // 2),
+                                 Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation)
+        scale /= 2
+        levels.append((current.width() / image.width(), QPixmap.fromImage(current)))
+    return levels
 
 
 class ImageView(QGraphicsView):
@@ -215,6 +289,10 @@ class ImageView(QGraphicsView):
 
     def _on_image_changed(self) -> None:
         self.fit()
+
+    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802 - Qt API
+        super().drawBackground(painter, rect)
+        self._scene.draw_image(painter, self._zoom)
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
         super().resizeEvent(event)

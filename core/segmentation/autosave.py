@@ -28,7 +28,7 @@ class Autosaver:
         self.on_saved = on_saved
         self.on_error = on_error
         self._writer = writer
-        self._pending: dict[Path, tuple[np.ndarray, dict]] = {}
+        self._pending: dict[Path, object] = {}  # (labels, names) or a callable returning them
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
         self._idle = threading.Condition(self._lock)
@@ -41,6 +41,16 @@ class Autosaver:
     def submit(self, path: str | Path, labels: np.ndarray, names: dict[int, str]) -> None:
         """Queue the latest state of ``path`` (the array is copied, so the caller may keep editing it)."""
         snapshot = (np.array(labels, dtype=np.uint8, copy=True), dict(names))
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("autosaver is closed")
+            self._pending[Path(path)] = snapshot
+            self._wake.notify()
+
+    def submit_snapshot(self, path: str | Path, snapshot: Callable[[], tuple[np.ndarray, dict]]) -> None:
+        """Like :meth:`submit`, but the copy is taken on the saving thread when it writes, so a caller that
+        edits a large map many times a second pays nothing per edit. If an edit races the copy, that edit
+        submits again and the next write (``interval`` later) has it."""
         with self._lock:
             if self._closed:
                 raise RuntimeError("autosaver is closed")
@@ -89,8 +99,9 @@ class Autosaver:
                 self._urgent = False
                 batch, self._pending = self._pending, {}
                 self._writing = True
-            for path, (labels, names) in batch.items():
+            for path, state in batch.items():
                 try:
+                    labels, names = state() if callable(state) else state
                     self._writer(path, labels, names)
                 except Exception as error:  # a full disk or a vanished folder must not kill the thread
                     log.exception("autosave of %s failed", path)

@@ -87,6 +87,17 @@ def disc_stroke(shape: tuple[int, int], points, radius: float) -> tuple[np.ndarr
     return out, region
 
 
+def fill_region(labels: np.ndarray, row: int, col: int) -> tuple[Region, np.ndarray]:
+    """The 4-connected region of equal labels around (row, col): (bounding region, mask within it)."""
+    h, w = labels.shape
+    if not (0 <= row < h and 0 <= col < w):
+        raise ValueError(f"({row}, {col}) is outside the {w}x{h} label map")
+    components, _ = ndimage.label(labels == labels[row, col])
+    region_mask = components == components[row, col]
+    region = region_of(region_mask)
+    return region, region_mask[region.slices]
+
+
 class LabelMap:
     """Labels 0 (background) .. 255 with names; edits are undoable (``max_undo`` steps, default 200)."""
 
@@ -143,13 +154,13 @@ class LabelMap:
     def fill(self, row: int, col: int, label: int) -> Region:
         """Flood-fill the 4-connected region of equal labels containing (row, col) with ``label``."""
         self._check_label(label)
-        h, w = self.shape
-        if not (0 <= row < h and 0 <= col < w):
-            raise ValueError(f"({row}, {col}) is outside the {w}x{h} label map")
-        components, _ = ndimage.label(self.labels == self.labels[row, col])
-        region_mask = components == components[row, col]
-        region = region_of(region_mask)
-        return self._apply(region, region_mask[region.slices], label)
+        region, selected = fill_region(self.labels, row, col)
+        return self._apply(region, selected, label)
+
+    def apply_fill(self, region: Region, selected: np.ndarray, label: int) -> Region:
+        """Apply a fill computed elsewhere by :func:`fill_region` (on a worker, for large maps)."""
+        self._check_label(label)
+        return self._apply(region, selected, label)
 
     def set_mask(self, mask: np.ndarray, label: int, overwrite: bool = True, name: str | None = None) -> Region:
         """Give ``label`` to the True pixels of ``mask`` (accepting an object). Without ``overwrite``, pixels
@@ -169,31 +180,42 @@ class LabelMap:
             names_after[label] = f"object {label}"
         return self._apply(region, selected, label, names_after)
 
-    def replace_object(self, mask: np.ndarray, label: int, name: str | None = None) -> Region:
+    def replace_object(self, mask: np.ndarray, label: int, name: str | None = None,
+                       region: Region | None = None) -> Region:
         """Make object ``label`` exactly ``mask``, minus pixels of other objects (accepting a segmented or
-        corrected object never eats its neighbours)."""
+        corrected object never eats its neighbours). With ``region``, ``mask`` is cropped to it: on a
+        12-megapixel map the work is then proportional to the object, not the image."""
         if not 1 <= int(label) <= MAX_LABEL:
             raise ValueError(f"object labels are 1..{MAX_LABEL}, got {label}")
         mask = np.asarray(mask, dtype=bool)
-        if mask.shape != self.shape:
-            raise ValueError(f"mask shape {mask.shape} differs from the label map's {self.shape}")
-        current = self.labels == label
-        region = region_of(mask | current)
+        if region is None:
+            if mask.shape != self.shape:
+                raise ValueError(f"mask shape {mask.shape} differs from the label map's {self.shape}")
+            region = region_of(mask)
+            mask = mask[region.slices]
+        elif mask.shape != (region.bottom - region.top, region.right - region.left):
+            raise ValueError(f"mask shape {mask.shape} does not match its region {region}")
+        current = region_of(self.labels == label) if label in self.names else Region(0, 0, 0, 0)
+        union = region.union(current)
         names_after = dict(self.names)
         names_after[label] = name if name is not None else names_after.get(label, f"object {label}")
-        if region.empty:
-            return self._apply(region, np.zeros((0, 0), bool), label, names_after)
-        view = self.labels[region.slices]
-        new = view.copy()
-        new[current[region.slices]] = 0
-        new[mask[region.slices] & (new == 0)] = label
+        if union.empty:
+            return self._apply(union, np.zeros((0, 0), bool), label, names_after)
+        view = self.labels[union.slices]
         before = view.copy()
+        new = view.copy()
+        new[new == label] = 0
+        placed = np.zeros(new.shape, dtype=bool)
+        if not region.empty:
+            placed[region.top - union.top : region.bottom - union.top,
+                   region.left - union.left : region.right - union.left] = mask
+        new[placed & (new == 0)] = label
         if np.array_equal(before, new) and names_after == self.names:
             return Region(0, 0, 0, 0)
-        self._record(_Edit(region, before, new.copy(), dict(self.names), names_after))
+        self._record(_Edit(union, before, new.copy(), dict(self.names), names_after))
         view[...] = new
         self.names = names_after
-        return region
+        return union
 
     def object_mask(self, label: int) -> np.ndarray:
         return self.labels == label

@@ -1,4 +1,7 @@
-"""Runs the click segmenter of the current image on its own thread, with "latest request wins" coalescing.
+"""Runs the click segmenter of the current image off the GUI thread, with "latest request wins" coalescing.
+
+The segmenter itself lives in a child process (``core.segmentation.remote``: its graph cut holds the GIL);
+this object's thread feeds it commands and turns its answers into pictures.
 
 Commands (clicks, strokes, undo, ...) are cheap and all applied, in order; the expensive update runs once
 after the queue drains, so ten fast clicks cost one or two updates, never ten stale ones. Results arrive on
@@ -9,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 import traceback
 from collections import deque
 from dataclasses import dataclass
@@ -17,8 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from core.segmentation import ClickSegmenter
-from core.segmentation.render import object_rgba, probability_rgba
+from core.segmentation.label_map import Region
+from core.segmentation.remote import RemoteSegmenter
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +42,8 @@ class ObjectResult:
 class AcceptedObject:
     generation: int
     revision: int
-    mask: np.ndarray  # full resolution bool
+    region: Region  # the object's bounding box in the image
+    mask: np.ndarray  # bool, cropped to ``region``
     label: int
     name: str | None
 
@@ -61,7 +64,9 @@ class ObjectWorker(QObject):
         self._closed = False
         self._color = (255, 200, 0)
         self._show_probabilities = False
-        self._segmenter: ClickSegmenter | None = None
+        self._remote: RemoteSegmenter | None = None  # the segmenter lives in a child process (see remote.py)
+        self._prepared = False
+        self._call_lock = threading.Lock()
         self._from_thread.connect(self._deliver)
         self._thread = threading.Thread(target=self._run, name="click-segmenter", daemon=True)
         self._thread.start()
@@ -103,6 +108,9 @@ class ObjectWorker(QObject):
             self._queue.clear()
             self._lock.notify()
         self._thread.join(timeout)
+        if self._remote is not None:
+            self._remote.close()
+            self._remote = None
 
     def _deliver(self, item) -> None:
         kind, payload = item
@@ -119,7 +127,8 @@ class ObjectWorker(QObject):
                 batch = list(self._queue)
                 self._queue.clear()
             try:
-                self._apply(batch)
+                with self._call_lock:
+                    self._apply(batch)
             except Exception as error:  # a bug here must not kill the thread: report it, keep serving
                 log.error("click segmentation failed:\n%s", traceback.format_exc())
                 self._from_thread.emit(("failed", f"Click segmentation failed: {error}"))
@@ -129,52 +138,50 @@ class ObjectWorker(QObject):
         for generation, revision, command, args in batch:
             if command == "prepare":
                 rgb, prior = args
-                self._segmenter = None if rgb is None else ClickSegmenter(rgb, prior=prior)
+                self._prepared = False
+                if rgb is not None:
+                    self._remote_segmenter().prepare(rgb, prior)
+                    self._prepared = True
                 self._from_thread.emit(("ready", generation))
-                dirty = self._segmenter is not None
+                dirty = self._prepared
                 continue
             if generation != self._current_generation():
                 continue  # a command for an image that has since been replaced
-            seg = self._segmenter
             if command == "style":
                 self._color, self._show_probabilities = args
-            elif seg is None:
+            elif not self._prepared:
                 continue
-            elif command == "click":
-                seg.add_click(*args)
-            elif command == "stroke":
-                seg.add_stroke(*args)
-            elif command == "undo":
-                seg.undo()
-            elif command == "redo":
-                seg.redo()
-            elif command == "reset":
-                seg.reset()
-            elif command == "prior":
-                seg.set_prior(args[0])
             elif command == "accept":
                 label, name = args
-                mask = seg.mask()
-                if mask.any():
-                    self._from_thread.emit(("accepted", AcceptedObject(generation, revision, mask, label, name)))
-                seg.reset()
-                seg.set_prior(None)
+                region, mask = self._remote.mask()
+                if not region.empty:
+                    self._from_thread.emit(("accepted", AcceptedObject(generation, revision, region, mask, label,
+                                                                       name)))
+                self._remote.call("reset")
+                self._remote.call("prior", None)
+            else:  # click, stroke, undo, redo, reset, prior: cheap, recorded in the child
+                self._remote.call(command, *args)
             dirty = True
         # Coalescing: however many commands the batch held, the model runs once, for the state after them.
-        if dirty and generation == self._current_generation() and self._segmenter is not None:
+        if dirty and generation == self._current_generation() and self._prepared:
             self._publish(generation, revision)
+
+    def _remote_segmenter(self) -> RemoteSegmenter:
+        if self._remote is None:
+            self._remote = RemoteSegmenter()
+        return self._remote
+
+    def interactions(self) -> list:
+        """The current object's clicks and strokes, as the child holds them (for tests and diagnostics)."""
+        with self._call_lock:
+            return self._remote.call("interactions") if self._remote is not None and self._prepared else []
 
     def _current_generation(self) -> int:
         with self._lock:
             return self._generation
 
     def _publish(self, generation: int, revision: int) -> None:
-        seg = self._segmenter
-        start = time.perf_counter()
-        prob = seg.work_probabilities()
-        mask = prob > 0.49
-        picture = probability_rgba(prob) if self._show_probabilities and mask.any() else object_rgba(
-            mask, self._color)
+        remote = self._remote.result(self._color, self._show_probabilities)
         self._from_thread.emit(("result", ObjectResult(
-            generation, revision, seg.scale, picture, bool(mask.any()), len(seg.interactions), seg.can_undo(),
-            seg.can_redo(), time.perf_counter() - start)))
+            generation, revision, remote.scale, remote.picture, remote.has_object, remote.interactions,
+            remote.can_undo, remote.can_redo, remote.seconds)))

@@ -153,12 +153,11 @@ def test_workspace_mask_is_shown_as_overlay_with_opacity_and_colours(qtbot, wind
     panel = window.image_panel
     assert [panel.label_list.item(i).text() for i in range(panel.label_list.count())] == ["1  ball", "3  ring"]
     panel.opacity_slider.setValue(80)
-    assert window.scene.overlay_pixmap_item().opacity() == 0.8
+    assert window.scene.overlay_layer().opacity() == 0.8
     panel.set_label_color(3, QColor(1, 2, 3))
     assert tuple(window.scene.colors[3]) == (1, 2, 3)
-    overlay = window.scene.overlay_pixmap_item().pixmap().toImage()
-    assert QColor(overlay.pixel(350, 150)).getRgb()[:3] == (1, 2, 3)
-    assert QColor.fromRgba(overlay.pixel(5, 5)).alpha() == 0  # background is transparent
+    assert window.scene.overlay_color(150, 350).getRgb()[:3] == (1, 2, 3)
+    assert window.scene.overlay_color(5, 5).alpha() == 0  # background is transparent
     panel.overlay_check.setChecked(False)
     assert not window.scene.overlay_visible
 
