@@ -8,17 +8,21 @@ import pytest
 from core.jobs import Failed, Finished, Progress, Started
 
 
-def test_worker_job_can_be_cancelled(qtbot, window):
-    steps = []
-
+def loop_job(steps: list, count: int, pause_s: float):
+    """A job that records each of ``count`` steps, checking its token before each."""
     def job(token, emit):
-        for i in range(10_000):
+        for i in range(count):
             token.check()
             steps.append(i)
-            time.sleep(0.001)
-        return "completed"
+            time.sleep(pause_s)
+        return len(steps)
 
-    handle = window.bridge.start(job, "long job")
+    return job
+
+
+def test_worker_job_can_be_cancelled(qtbot, window):
+    steps = []
+    handle = window.bridge.start(loop_job(steps, 10_000, 0.001), "long job")
     qtbot.waitUntil(lambda: len(steps) > 5, timeout=5000)
     with qtbot.waitSignal(handle.done, timeout=5000) as blocker:
         handle.cancel()
@@ -29,15 +33,7 @@ def test_worker_job_can_be_cancelled(qtbot, window):
 
 def test_worker_pause_and_resume(qtbot, window):
     steps = []
-
-    def job(token, emit):
-        for i in range(200):
-            token.check()
-            steps.append(i)
-            time.sleep(0.002)
-        return len(steps)
-
-    handle = window.bridge.start(job, "pausable")
+    handle = window.bridge.start(loop_job(steps, 200, 0.002), "pausable")
     qtbot.waitUntil(lambda: len(steps) > 3, timeout=5000)
     handle.pause()
     time.sleep(0.05)
