@@ -27,7 +27,11 @@ class RemoteResult:
 
 
 class RemoteError(RuntimeError):
-    """The child failed on a command (its traceback is the message) or died."""
+    """The child failed on a command (its traceback is the message)."""
+
+
+class RemoteDied(RemoteError):
+    """The child process is gone (killed, crashed, out of memory)."""
 
 
 def _serve(conn) -> None:  # runs in the child
@@ -98,12 +102,12 @@ class RemoteSegmenter:
     def call(self, command: str, *args):
         with self._lock:
             if not self._process.is_alive():
-                raise RemoteError("the click-segmentation process has stopped")
+                raise RemoteDied("the click-segmentation process has stopped")
             try:
                 self._conn.send((command, args))
                 ok, reply = self._conn.recv()
             except (EOFError, OSError, BrokenPipeError) as error:
-                raise RemoteError(f"the click-segmentation process died: {error}") from error
+                raise RemoteDied(f"the click-segmentation process died: {error}") from error
         if not ok:
             raise RemoteError(reply)
         return reply

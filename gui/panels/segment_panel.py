@@ -80,7 +80,8 @@ class SegmentPanel(QWidget):
         self.worker.result.connect(self._on_result)
         self.worker.accepted.connect(self._on_accepted)
         self.worker.ready.connect(self._on_ready)
-        self.worker.failed.connect(self.status_message.emit)
+        self.worker.failed.connect(self._on_worker_failed)
+        self.worker.restarted.connect(self._on_worker_restarted)
         self.autosaver = Autosaver(interval=0.5, on_saved=lambda p: self._saved_from_thread.emit(str(p)),
                                    on_error=lambda p, e: self._save_failed_from_thread.emit(str(p), str(e)))
         self._saved_from_thread.connect(self._on_saved)
@@ -255,6 +256,17 @@ class SegmentPanel(QWidget):
         self.current_label = self.label_map.next_label()
         self.scene.set_labels(self.label_map.labels)
         self._labels_changed(Region(0, 0, 0, 0), names_changed=True)
+
+    def _on_worker_failed(self, message: str) -> None:
+        self.status_message.emit(message)
+        self.save_status.setText(message)
+
+    def _on_worker_restarted(self, generation: int) -> None:
+        if generation == self._generation:
+            self._drop_object_steps()
+            self.last_result = None
+            self.scene.set_object_overlay(None)
+            self._update_buttons()
 
     def _on_ready(self, generation: int) -> None:
         if generation != self._generation or self.rgb is None:

@@ -20,7 +20,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from core.segmentation.label_map import Region
-from core.segmentation.remote import RemoteSegmenter
+from core.segmentation.remote import RemoteDied, RemoteSegmenter
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,7 @@ class ObjectWorker(QObject):
     result = Signal(object)  # ObjectResult
     accepted = Signal(object)  # AcceptedObject
     failed = Signal(str)
+    restarted = Signal(int)  # generation: the segmenter restarted on this image with no clicks
     _from_thread = Signal(object)
 
     def __init__(self, parent=None):
@@ -66,7 +67,8 @@ class ObjectWorker(QObject):
         self._show_probabilities = False
         self._remote: RemoteSegmenter | None = None  # the segmenter lives in a child process (see remote.py)
         self._prepared = False
-        self._call_lock = threading.Lock()
+        self._image: tuple | None = None  # (rgb, prior) of the current image, to restart the child with
+        self._call_lock = threading.RLock()
         self._from_thread.connect(self._deliver)
         self._thread = threading.Thread(target=self._run, name="click-segmenter", daemon=True)
         self._thread.start()
@@ -129,9 +131,31 @@ class ObjectWorker(QObject):
             try:
                 with self._call_lock:
                     self._apply(batch)
+            except RemoteDied:
+                log.error("the click-segmentation process died:\n%s", traceback.format_exc())
+                self._restart()
             except Exception as error:  # a bug here must not kill the thread: report it, keep serving
                 log.error("click segmentation failed:\n%s", traceback.format_exc())
-                self._from_thread.emit(("failed", f"Click segmentation failed: {error}"))
+                self._from_thread.emit(("failed", f"Click segmentation failed: {error.__class__.__name__}: "
+                                                  f"{str(error).strip().splitlines()[-1]}"))
+
+    def _restart(self) -> None:
+        """The child process died (killed, out of memory): start a new one on the same image. The current
+        object's clicks are lost (the label map is not: it lives in the GUI process)."""
+        with self._call_lock:
+            if self._remote is not None:
+                self._remote.close(timeout=1)
+            self._remote = None
+            self._prepared = False
+            try:
+                if self._image is not None:
+                    self._remote_segmenter().prepare(*self._image)
+                    self._prepared = True
+            except Exception:
+                log.error("restarting click segmentation failed:\n%s", traceback.format_exc())
+        self._from_thread.emit(("failed", "Click segmentation had to restart: the current object's clicks "
+                                          "were lost (your accepted objects and edits are safe). Click again."))
+        self._from_thread.emit(("restarted", self._current_generation()))
 
     def _apply(self, batch) -> None:
         generation, revision, dirty = None, 0, False
@@ -139,6 +163,7 @@ class ObjectWorker(QObject):
             if command == "prepare":
                 rgb, prior = args
                 self._prepared = False
+                self._image = None if rgb is None else (rgb, prior)
                 if rgb is not None:
                     self._remote_segmenter().prepare(rgb, prior)
                     self._prepared = True

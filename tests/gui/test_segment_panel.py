@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 
 import numpy as np
 import pytest
@@ -227,3 +228,20 @@ def test_save_failure_is_reported_and_edits_are_kept(qtbot, panel, workspace):
         blocked.rename(masks)
     assert panel.save_now()
     assert read_mask(masks / "disc.png").labels[30, 40] == panel.current_label
+
+
+def test_a_killed_segmentation_process_is_restarted_and_nothing_accepted_is_lost(qtbot, panel):
+    click(panel.view, 60, 80)
+    wait_result(qtbot, panel, 1)
+    panel.accept_object()
+    qtbot.waitUntil(lambda: 1 in panel.label_map.names, timeout=5000)
+    accepted = panel.label_map.labels.copy()
+    old_pid = panel.worker._remote.pid
+    os.kill(old_pid, signal.SIGKILL)
+    with qtbot.waitSignal(panel.worker.restarted, timeout=20000):
+        click(panel.view, 60, 80)
+    assert "restart" in panel.save_status.text()
+    assert panel.worker._remote.pid != old_pid
+    assert np.array_equal(panel.label_map.labels, accepted)
+    click(panel.view, 60, 80)  # and it works again
+    assert wait_result(qtbot, panel, 1).has_object
