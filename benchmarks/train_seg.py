@@ -192,7 +192,6 @@ def main(argv=None) -> int:
                      "test": ours_scores, "test_iou": ours_scores["mean_iou"]},
             "peak_rss_mb": round(ours_rss, 1),
         }
-        del segmenter
         if not args.skip_reference:
             packed = PackedImages(train_data.images, train_data.labels, args.crop)
             model, steps, elapsed, loss = train_reference(args, packed, num_classes, args.minutes)
