@@ -141,3 +141,22 @@ def test_bad_runs_and_data_are_clear_errors(tmp_path):
     images, masks = write_folders(tmp_path / "d", count=2)
     with pytest.raises(ValueError, match="multiple of 4"):
         train(tmp_path / "badcrop", unet_config(images, masks, steps=1, crop=30))
+
+
+def test_retrain_config_takes_the_workspace_masks_and_the_runs_weights(trained, tmp_path):
+    from core.unet.setup import retrain_config
+    from core.workspace import Workspace
+
+    run_dir = trained[0]
+    workspace = Workspace.open(tmp_path / "ws")
+    with pytest.raises(ValueError, match="no annotated images"):
+        retrain_config(workspace, run_dir)
+    rgb, labels = synthetic_pair(40, 40, seed=3)
+    Image.fromarray(rgb).save(workspace.images_dir / "x.png")
+    from core.maskio import write_mask
+
+    write_mask(workspace.mask_path("x.png"), labels)
+    config = retrain_config(workspace, run_dir, minutes=2)
+    assert config.task_params["source"] == {"kind": "workspace", "root": str(workspace.root)}
+    assert config.task_params["init_from"] == str(run_dir) and config.budget.minutes == 2
+    assert config.task_params["depth"] == 2  # same architecture as the base run
