@@ -37,7 +37,7 @@ class Augment:
         return cls(flips=False, rotations=False, brightness=0.0, contrast=0.0, elastic=0.0)
 
 
-def _pad_to(array: np.ndarray, min_side: int) -> np.ndarray:
+def pad_to(array: np.ndarray, min_side: int) -> np.ndarray:
     """Reflect-pad (edge-pad for 1-pixel sides) so both sides are at least ``min_side``."""
     h, w = array.shape[:2]
     pad_h, pad_w = max(0, min_side - h), max(0, min_side - w)
@@ -54,8 +54,8 @@ class PackedImages:
     def __init__(self, images, labels, min_side: int):
         import itertools
 
-        images = [_pad_to(np.asarray(im, np.uint8), min_side) for im in images]
-        labels = [_pad_to(np.asarray(lab, np.uint8), min_side) for lab in labels]
+        images = [pad_to(np.asarray(im, np.uint8), min_side) for im in images]
+        labels = [pad_to(np.asarray(lab, np.uint8), min_side) for lab in labels]
         self.count = len(images)
         self.shapes = np.array([im.shape[:2] for im in images], np.int64).reshape(-1, 2)
         sizes = self.shapes[:, 0] * self.shapes[:, 1]

@@ -16,7 +16,7 @@ from core.training.task import Task, register_task
 from core.unet.dataset import SegmentationData, load_data, scan_source, split_indices
 from core.unet.losses import LOSSES, segmentation_loss
 from core.unet.model import UNetSpec, build_unet
-from core.unet.pipeline import Augment, PackedImages, make_dataset
+from core.unet.pipeline import Augment, PackedImages, make_dataset, pad_to
 
 SAMPLE_CROPS = 4
 
@@ -27,6 +27,14 @@ def auto_class_weights(class_pixels: np.ndarray) -> list[float]:
     counts = np.maximum(np.asarray(class_pixels, np.float64), 1.0)
     weights = (counts.sum() / counts) ** 0.5
     return (weights / weights.mean()).round(4).tolist()
+
+
+def _caption(text: str, width: int, height: int = 14) -> np.ndarray:
+    from PIL import Image, ImageDraw
+
+    strip = Image.new("RGB", (width, height), (255, 255, 255))
+    ImageDraw.Draw(strip).text((2, 1), text, fill=(0, 0, 0))
+    return np.asarray(strip)
 
 
 def colourise(labels: np.ndarray) -> np.ndarray:
@@ -83,10 +91,7 @@ class UNetTask(Task):
         images, labels = [], []
         for i in range(SAMPLE_CROPS):
             k = i % len(source)
-            img, lab = source.images[k], source.labels[k]
-            from core.unet.pipeline import _pad_to
-
-            img, lab = _pad_to(img, side), _pad_to(lab, side)
+            img, lab = pad_to(source.images[k], side), pad_to(source.labels[k], side)
             h, w = lab.shape
             # different images, or different places of the same image when there are few
             repeat = i // len(source)
@@ -157,15 +162,21 @@ class UNetTask(Task):
         return np.argmax(np.asarray(probabilities_from_logits(logits, self.spec)), axis=-1).astype(np.uint8)
 
     def sample_grid(self, step):
-        """Rows of image | truth | prediction on fixed validation crops."""
+        """Rows of image | truth | prediction on fixed validation crops, under a caption with their IoU."""
+        from core.unet.metrics import segmentation_scores
+
         images, labels = self._fixed
         predicted = self.predict_fixed()
+        self.last_validation = segmentation_scores(labels, predicted, self.spec.num_classes)
         rows = []
         for img, truth, pred in zip(images, labels, predicted, strict=True):
             gap = np.full((img.shape[0], 4, 3), 255, np.uint8)
             rows.append(np.concatenate([img, gap, colourise(truth), gap, colourise(pred)], axis=1))
             rows.append(np.full((4, rows[-1].shape[1], 3), 255, np.uint8))
-        return np.concatenate(rows[:-1], axis=0)
+        grid = np.concatenate(rows[:-1], axis=0)
+        which = "validation" if len(self._val) else "training"
+        caption = f"step {step}  {which} IoU {self.last_validation.mean_iou:.3f}"
+        return np.concatenate([_caption(caption, grid.shape[1]), grid], axis=0)
 
     def architecture(self) -> dict:
         return {"task": self.name, "model": self.spec.to_dict(), "params": self.params}
