@@ -51,7 +51,7 @@ def print_problems(problems, limit: int = 20) -> None:
 
 def cmd_train_seg(args) -> int:
     from core.unet.dataset import load_data
-    from core.unet.setup import machine_defaults, unet_run_config
+    from core.unet.setup import fit_crop, machine_defaults, unet_run_config
 
     if args.resume:
         return run_training(args.out, None, resume=True, budget=budget_from(args))
@@ -89,6 +89,8 @@ def cmd_train_seg(args) -> int:
         hp.augment = {"flips": False, "rotations": False, "brightness": 0.0, "contrast": 0.0, "elastic": 0.0}
     elif args.elastic is not None:
         hp.augment = {"elastic": args.elastic}
+    if args.crop is None:  # the default crop shrinks to fit data whose images are all smaller
+        hp.crop = fit_crop(hp.crop, [lab.shape[::-1] for lab in data.labels], 2**hp.depth)
     budget = budget_from(args)
     if budget is not None:
         hp.minutes, hp.epochs, hp.steps = budget.minutes, budget.epochs, budget.steps

@@ -97,3 +97,12 @@ def retrain_config(workspace, base_run_dir, minutes: float = 5.0) -> RunConfig:
                      log_every=base.log_every, sample_every=base.sample_every,
                      checkpoint_every=base.checkpoint_every, strategy=base.strategy,
                      data_source=f"workspace {workspace.root}, from {base_run_dir}")
+
+
+def fit_crop(crop: int, sizes, multiple: int) -> int:
+    """The crop side to train with: ``crop``, or less when every image is smaller (padding small images up
+    to a large crop only adds reflected borders), as a multiple of ``multiple`` (2 ** depth)."""
+    sides = [min(int(w), int(h)) for w, h in sizes]
+    limit = max(sides) if sides else crop
+    fitted = min(int(crop), limit)
+    return max(multiple, fitted - fitted % multiple)

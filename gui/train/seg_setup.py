@@ -36,7 +36,7 @@ from core.training.run_folder import RunFolder
 from core.unet.dataset import scan_folders, scan_mask_suffix, scan_workspace
 from core.unet.losses import LOSSES
 from core.unet.preview import DatasetPreview, preview_dataset
-from core.unet.setup import SegHyperparameters, machine_defaults, unet_run_config
+from core.unet.setup import SegHyperparameters, fit_crop, machine_defaults, unet_run_config
 from core.workspace import Workspace
 from gui.qt_image import rgb_to_qimage
 from gui.workers import WorkerBridge
@@ -328,6 +328,8 @@ class SegSetupDialog(QDialog):
             self.classes.blockSignals(True)
             self.classes.setValue(preview.num_classes)
             self.classes.blockSignals(False)
+        if preview.pairs and self.crop.value() == self._defaults.crop:  # shrink the default to small images
+            self.crop.setValue(fit_crop(self._defaults.crop, [p.size for p in preview.pairs], 2 ** self.depth.value()))
         self._update_start()
 
     def _on_classes_edited(self) -> None:

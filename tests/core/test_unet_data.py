@@ -98,3 +98,11 @@ def test_split_is_fixed_and_keeps_a_training_pair():
     assert split_indices(1, 0.5, 0) == ([0], [])
     assert len(split_indices(3, 0.1, 0)[1]) == 1
     assert split_indices(5, 0.0, 0) == ([0, 1, 2, 3, 4], [])
+
+
+def test_the_default_crop_fits_small_images():
+    from core.unet.setup import fit_crop
+
+    assert fit_crop(256, [(512, 512), (300, 200)], 16) == 256
+    assert fit_crop(256, [(100, 90), (70, 120)], 16) == 80  # the largest image's short side, rounded down
+    assert fit_crop(256, [(5, 5)], 16) == 16
