@@ -210,17 +210,21 @@ def overlay_image(rgb: np.ndarray, labels: np.ndarray, opacity: float = 0.45) ->
 class SegmentResult:
     written: list[str] = field(default_factory=list)  # label maps written
     failed: list[tuple[str, str]] = field(default_factory=list)  # (input path, reason)
+    kept: list[str] = field(default_factory=list)  # existing label maps left alone (skip_existing)
     cancelled: bool = False
 
 
 def segment_images_job(run_dir, image_paths, output_dir, token: CancelToken, emit: Emit, *,
-                       overlay: bool = False, segmenter: Segmenter | None = None) -> SegmentResult:
+                       overlay: bool = False, segmenter: Segmenter | None = None,
+                       skip_existing: bool = False) -> SegmentResult:
     """Segment ``image_paths`` into ``output_dir/<stem>.png`` palette label maps (the input's size).
 
     A job body: reports Progress per image and a Message per unreadable file (skipped, listed in the
     result), checks ``token`` between tiles. Wrap it for the worker bridge with
     ``functools.partial(segment_images_job, run_dir, paths, out)``. With ``overlay``, also writes
-    ``<stem>_overlay.png``. Pass an already loaded ``segmenter`` to skip loading the run.
+    ``<stem>_overlay.png``. Pass an already loaded ``segmenter`` to skip loading the run. With
+    ``skip_existing`` an existing ``<stem>.png`` is kept (segmenting a workspace's unannotated images into
+    its ``masks/`` never overwrites masks a person made or corrected).
     """
     from core.atomic import atomic_save
     from core.imageio import ImageLoadError, load_image
@@ -240,6 +244,11 @@ def segment_images_job(run_dir, image_paths, output_dir, token: CancelToken, emi
         except JobCancelled:
             result.cancelled = True
             raise
+        if skip_existing and (output_dir / f"{path.stem}.png").exists():
+            result.kept.append(str(output_dir / f"{path.stem}.png"))
+            used.add(path.stem)
+            reporter.advance(1, message=path.name)
+            continue
         try:
             image = load_image(path)
         except ImageLoadError as exc:

@@ -100,6 +100,9 @@ def test_segment_job_writes_label_maps_named_and_sized_like_inputs(trained, tmp_
     assert [Path(p).name for p, _ in result.failed] == ["junk.png"]
     assert any(isinstance(e, Message) and "junk.png" in e.text for e in events)
     assert [e for e in events if isinstance(e, Progress)][-1].done == 4
+    kept = segment_images_job(run_dir, paths[:1], tmp_path / "out", CancelToken(), events.append,
+                              segmenter=load_segmenter(run_dir), skip_existing=True)
+    assert kept.written == [] and [Path(p).name for p in kept.kept] == ["a.png"]
     token = CancelToken()
     token.cancel()
     with pytest.raises(JobCancelled):
