@@ -261,6 +261,8 @@ class SegSetupDialog(QDialog):
         self._schedule_scan()
 
     def _schedule_scan(self, *_) -> None:
+        self.preview = None  # stale until the new scan finishes: Start waits for it
+        self._update_start()
         self._scan_timer.start()
 
     def _scan(self):
@@ -372,7 +374,7 @@ class SegSetupDialog(QDialog):
             return
         self.accept()
 
-    def done(self, result: int) -> None:  # noqa: D401 - Qt API
+    def done(self, result: int) -> None:
         if self._scan_handle is not None:
             self._scan_handle.cancel()
         super().done(result)
