@@ -104,7 +104,7 @@ def cmd_train_seg(args) -> int:
 
 def cmd_segment(args) -> int:
     from core.imageio import list_images
-    from core.jobs import CancelToken, JobCancelled, Message
+    from core.jobs import CancelToken, Finished, JobCancelled
     from core.unet.inference import SegmenterError, load_segmenter, segment_images_job
 
     source = Path(args.input)
@@ -123,21 +123,15 @@ def cmd_segment(args) -> int:
     except (SegmenterError, OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    bar = ProgressBar(unit="image")
-
-    def emit(event):
-        if isinstance(event, Message):
-            print(f"\n{event.level}: {event.text}", file=sys.stderr)
-        else:
-            bar(event)
-
+    bar = ProgressBar(unit="image")  # prints the job's messages (skipped files) too
     try:
-        result = segment_images_job(args.run, paths, args.output, CancelToken(), emit, overlay=args.overlay,
+        result = segment_images_job(args.run, paths, args.output, CancelToken(), bar, overlay=args.overlay,
                                     segmenter=segmenter)
     except (KeyboardInterrupt, JobCancelled):
         print("\ninterrupted", file=sys.stderr)
         return 130
-    print(f"\nwrote {len(result.written)} label map(s) to {args.output}"
+    bar(Finished(result=result))
+    print(f"wrote {len(result.written)} label map(s) to {args.output}"
           + (f"; {len(result.failed)} file(s) could not be read" if result.failed else ""))
     return 0 if result.written or not result.failed else 1
 
