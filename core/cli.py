@@ -82,6 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     from core.cli_training import add_subcommands
 
     add_subcommands(sub)
+    from core import cli_seg
+
+    cli_seg.add_subcommands(sub)
     return parser
 
 

@@ -86,8 +86,52 @@ def _segment_session(window, workspace, out: Path) -> None:
     panel.probability_check.setChecked(False)
 
 
+def segmentation_scenes(window, workspace, tmp: Path, out: Path) -> None:
+    """The U-Net setup dialog on a folder dataset with problems, then the Train panel training that run."""
+    import numpy as np
+    from PIL import Image
+
+    from core.maskio import write_mask
+    from core.unet.synthetic import synthetic_cells
+    from gui.train.seg_setup import SegSetupDialog
+
+    images, masks = Path(tmp) / "cells" / "images", Path(tmp) / "cells" / "masks"
+    images.mkdir(parents=True)
+    masks.mkdir(parents=True)
+    for i in range(10):
+        rgb, labels = synthetic_cells(192, 256, seed=i)
+        Image.fromarray(rgb).save(images / f"cells_{i:02d}.png")
+        if i != 7:  # one image not annotated yet
+            write_mask(masks / f"cells_{i:02d}.png", labels if i != 4 else labels[:100])  # 4: wrong size
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(masks / "old_export.png")  # a mask without an image
+    window.tabs.setCurrentWidget(window.train_panel)
+    dialog = SegSetupDialog(workspace, window.train_panel.bridge, window.train_panel)
+    dialog.resize(1180, 720)
+    dialog.move(60, 40)
+    dialog.show()
+    dialog.set_source("folders", str(images), str(masks))
+    deadline = 100
+    while dialog.preview is None and deadline:
+        _wait(100)
+        deadline -= 1
+    _wait(400)
+    _grab(dialog, out / "seg_setup.png")
+    dialog.minutes.setValue(0.75)
+    dialog.crop.setValue(128)
+    dialog.run_name.setText("unet-cells")
+    dialog.accepted.connect(lambda: window.train_panel.start_training(
+        workspace.runs_dir / dialog.run_name_text(), dialog.config))
+    dialog.start_button.click()
+    _wait(40_000)
+    _grab(window, out / "train_panel_unet.png")
+    window.train_panel.stop_live()
+    _wait(3000)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    only_segmentation = "--only-segmentation" in argv
+    argv = [a for a in argv if a != "--only-segmentation"]
     out = Path(argv[0] if argv else "docs/screenshots")
     out.mkdir(parents=True, exist_ok=True)
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -113,6 +157,11 @@ def main(argv: list[str] | None = None) -> int:
             _wait(100)
             deadline -= 1
         _wait(300)
+        if only_segmentation:
+            segmentation_scenes(window, workspace, Path(tmp), out)
+            window.close()
+            app.quit()
+            return 0
         _grab(window, out / "image_panel.png")
         view = window.image_panel.view
         view.set_zoom(3.0)
@@ -132,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
         _grab(window, out / "train_panel.png")
         window.train_panel.stop_live()
         _wait(3000)
+        segmentation_scenes(window, workspace, Path(tmp), out)
         window.tabs.setCurrentWidget(window.image_panel)
         bad = Path(tmp) / "download.png"
         bad.write_text("<!DOCTYPE html><html>404</html>")

@@ -38,6 +38,7 @@ from core.training.watch import ACTIVE_STATES, RunUpdate, watch_run_job
 from core.workspace import Workspace
 from gui.train.curves import CurvesView
 from gui.train.samples import SampleTimeline
+from gui.train.seg_setup import open_seg_setup
 from gui.workers import WorkerBridge
 
 PATH_ROLE = Qt.ItemDataRole.UserRole
@@ -89,6 +90,7 @@ class TrainPanel(QWidget):
         self.new_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.new_menu = QMenu(self.new_button)
         self.new_menu.addAction("Engine check (tiny autoencoder, under a minute)", self.start_engine_check)
+        self.new_menu.addAction("Segmentation model (U-Net)…", lambda: open_seg_setup(self))
         self.new_button.setMenu(self.new_menu)
         self.open_run_button = QPushButton("Open run folder…")
         self.open_run_button.clicked.connect(self._open_run_dialog)

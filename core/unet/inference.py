@@ -1,0 +1,272 @@
+"""Segment images of any size with a trained run: sliding-window inference with overlapping tiles whose
+predictions are blended with a tapered weight (tile borders, where a convolution sees padding, count least).
+
+Weights are loaded into the architecture built in code from the run's config.json, never deserialised.
+
+    seg = load_segmenter("runs/cells")
+    labels, probs = seg.predict(rgb)          # HxW uint8, HxWxK float32
+
+``segment_images_job`` segments a list of files into palette PNG label maps as a core job.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from core.jobs import CancelToken, Emit, Message, ProgressReporter
+from core.unet.model import UNetSpec, build_unet, probabilities_from_logits
+
+DEFAULT_TILE = 512
+DEFAULT_OVERLAP = 64
+
+
+class SegmenterError(Exception):
+    """A run cannot be used for segmentation (not a U-Net run, no weights yet, ...)."""
+
+
+def _reflect_pad(array: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Pad bottom/right up to (height, width): reflection keeps image statistics at the border."""
+    h, w = array.shape[:2]
+    widths = [(0, height - h), (0, width - w)] + [(0, 0)] * (array.ndim - 2)
+    if height == h and width == w:
+        return array
+    return np.pad(array, widths, mode="reflect" if min(h, w) > 1 else "edge")
+
+
+def _round_up(value: int, multiple: int) -> int:
+    return -(-value // multiple) * multiple
+
+
+def _taper(size: int, overlap: int) -> np.ndarray:
+    """1-D blending weights: a linear ramp over ``overlap`` pixels at each end, never zero."""
+    ramp = np.ones(size, np.float32)
+    if overlap > 0:
+        edge = (np.arange(overlap, dtype=np.float32) + 1) / (overlap + 1)
+        ramp[:overlap] = edge
+        ramp[-overlap:] = np.minimum(ramp[-overlap:], edge[::-1])
+    return ramp
+
+
+def _starts(length: int, tile: int, stride: int) -> list[int]:
+    if length <= tile:
+        return [0]
+    starts = list(range(0, length - tile, stride))
+    starts.append(length - tile)
+    return starts
+
+
+@dataclass
+class Segmenter:
+    """A loaded model; ``predict`` works on images of any size. Not thread-safe: one caller at a time."""
+
+    model: object
+    spec: UNetSpec
+    tile: int = DEFAULT_TILE
+    overlap: int = DEFAULT_OVERLAP
+    class_names: dict = field(default_factory=dict)
+    run_dir: str = ""
+
+    def __post_init__(self) -> None:
+        from core.runtime import tensorflow
+
+        tf = tensorflow()
+        m = self.spec.multiple
+        self.tile = max(m, _round_up(int(self.tile), m))
+        self.overlap = max(0, min(int(self.overlap), self.tile // 2))
+        spec, model = self.spec, self.model
+
+        @tf.function(reduce_retracing=True)
+        def forward(batch):
+            return probabilities_from_logits(model(batch, training=False), spec)
+
+        self._forward = forward
+
+    @property
+    def num_classes(self) -> int:
+        return self.spec.num_classes
+
+    def _run(self, batch: np.ndarray) -> np.ndarray:
+        return np.asarray(self._forward(batch.astype(np.float32) / 255.0))
+
+    def predict_whole(self, rgb: np.ndarray) -> np.ndarray:
+        """Class probabilities from one pass over the whole (padded) image: exact, but memory grows with
+        the image. ``predict`` gives the same result whenever the image fits in one tile."""
+        rgb = _as_rgb(rgb)
+        h, w = rgb.shape[:2]
+        m = self.spec.multiple
+        padded = _reflect_pad(rgb, _round_up(h, m), _round_up(w, m))
+        return self._run(padded[None])[0, :h, :w]
+
+    def predict_probabilities(self, rgb: np.ndarray, token: CancelToken | None = None,
+                              batch_size: int = 2) -> np.ndarray:
+        rgb = _as_rgb(rgb)
+        h, w = rgb.shape[:2]
+        tile = self.tile
+        if h <= tile and w <= tile:
+            return self.predict_whole(rgb)
+        # Pad to at least one tile per side (sides below a tile are padded up to it).
+        ph, pw = max(h, tile), max(w, tile)
+        padded = _reflect_pad(rgb, ph, pw)
+        stride = tile - self.overlap
+        weight = np.outer(_taper(tile, self.overlap), _taper(tile, self.overlap))[..., None]
+        total = np.zeros((ph, pw, self.spec.num_classes), np.float32)
+        norm = np.zeros((ph, pw, 1), np.float32)
+        corners = [(r, c) for r in _starts(ph, tile, stride) for c in _starts(pw, tile, stride)]
+        for first in range(0, len(corners), batch_size):
+            if token is not None:
+                token.check()
+            group = corners[first:first + batch_size]
+            probs = self._run(np.stack([padded[r:r + tile, c:c + tile] for r, c in group]))
+            for (r, c), p in zip(group, probs, strict=True):
+                total[r:r + tile, c:c + tile] += p * weight
+                norm[r:r + tile, c:c + tile] += weight
+        return (total / norm)[:h, :w]
+
+    def predict(self, rgb: np.ndarray, token: CancelToken | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(labels HxW uint8, probabilities HxWxK float32) for an HxWx3 (or HxW) uint8 image of any size."""
+        probs = self.predict_probabilities(rgb, token)
+        return np.argmax(probs, axis=-1).astype(np.uint8), probs.astype(np.float32)
+
+
+def _as_rgb(image: np.ndarray) -> np.ndarray:
+    image = np.asarray(image)
+    if image.ndim == 2:
+        image = np.repeat(image[..., None], 3, axis=-1)
+    if image.ndim != 3 or image.shape[2] != 3:
+        raise ValueError(f"expected an HxWx3 or HxW image, got shape {image.shape}")
+    if image.dtype != np.uint8:
+        raise ValueError(f"expected uint8 pixels, got {image.dtype}")
+    if image.shape[0] < 1 or image.shape[1] < 1:
+        raise ValueError("empty image")
+    return image
+
+
+def _read_run_config(run_dir: Path):
+    from core.training.run_folder import RunFolder, RunFolderError
+
+    run = RunFolder(run_dir)
+    if not run.is_run():
+        raise SegmenterError(f"{run_dir}: not a run folder (no config.json)")
+    try:
+        config = run.read_config()
+    except RunFolderError as exc:
+        raise SegmenterError(str(exc)) from None
+    if config.task != "unet":
+        raise SegmenterError(f"{run_dir}: a {config.task!r} run, not a segmentation (unet) run")
+    return run, config
+
+
+def load_run_weights(model, run_dir: str | os.PathLike) -> str:
+    """Load a run's weights into ``model``: its final weights if it finished, else its latest checkpoint
+    (so a run still training can already segment). Returns what was loaded."""
+    from core.runtime import tensorflow
+
+    run, _ = _read_run_config(Path(run_dir))
+    final = run.model_dir / "unet.weights.h5"
+    checkpoint = tensorflow().train.latest_checkpoint(str(run.checkpoints_dir))
+    final_newer = final.is_file() and (checkpoint is None or final.stat().st_mtime >= _mtime(checkpoint))
+    if final_newer:
+        model.load_weights(final)
+        return str(final)
+    if checkpoint is None:
+        raise SegmenterError(f"{run_dir}: no weights yet (the run has not saved a checkpoint)")
+    tf = tensorflow()
+    tf.train.Checkpoint(model_unet=model).restore(checkpoint).expect_partial()
+    return checkpoint
+
+
+def _mtime(checkpoint_prefix: str) -> float:
+    index = Path(checkpoint_prefix + ".index")
+    return index.stat().st_mtime if index.exists() else 0.0
+
+
+def load_segmenter(run_dir: str | os.PathLike, tile: int = DEFAULT_TILE,
+                   overlap: int = DEFAULT_OVERLAP) -> Segmenter:
+    """A Segmenter for a U-Net run folder (finished, stopped or still training). Runs TensorFlow: call it
+    on a worker thread."""
+    run_dir = Path(run_dir)
+    _, config = _read_run_config(run_dir)
+    spec = UNetSpec.from_params(config.task_params)
+    model = build_unet(spec)
+    load_run_weights(model, run_dir)
+    names = {int(k): str(v) for k, v in (config.task_params.get("class_names") or {}).items()}
+    return Segmenter(model, spec, tile=tile, overlap=overlap, class_names=names, run_dir=str(run_dir))
+
+
+def overlay_image(rgb: np.ndarray, labels: np.ndarray, opacity: float = 0.45) -> np.ndarray:
+    """The image with each labelled pixel tinted by its label colour (background untouched)."""
+    from core.palette import LABEL_COLORS
+
+    colours = LABEL_COLORS[labels].astype(np.float32)
+    mixed = rgb.astype(np.float32) * (1 - opacity) + colours * opacity
+    return np.where(labels[..., None] > 0, mixed, rgb).round().astype(np.uint8)
+
+
+@dataclass
+class SegmentResult:
+    written: list[str] = field(default_factory=list)  # label maps written
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (input path, reason)
+    kept: list[str] = field(default_factory=list)  # existing label maps left alone (skip_existing)
+    cancelled: bool = False
+
+
+def segment_images_job(run_dir, image_paths, output_dir, token: CancelToken, emit: Emit, *,
+                       overlay: bool = False, segmenter: Segmenter | None = None,
+                       skip_existing: bool = False) -> SegmentResult:
+    """Segment ``image_paths`` into ``output_dir/<stem>.png`` palette label maps (the input's size).
+
+    A job body: reports Progress per image and a Message per unreadable file (skipped, listed in the
+    result), checks ``token`` between tiles. Wrap it for the worker bridge with
+    ``functools.partial(segment_images_job, run_dir, paths, out)``. With ``overlay``, also writes
+    ``<stem>_overlay.png``. Pass an already loaded ``segmenter`` to skip loading the run. With
+    ``skip_existing`` an existing ``<stem>.png`` is kept (segmenting a workspace's unannotated images into
+    its ``masks/`` never overwrites masks a person made or corrected).
+    """
+    from core.atomic import atomic_save
+    from core.imageio import ImageLoadError, load_image
+    from core.jobs import JobCancelled
+    from core.maskio import write_mask
+
+    paths = [Path(p) for p in image_paths]
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    seg = segmenter or load_segmenter(run_dir)
+    reporter = ProgressReporter(emit, len(paths))
+    result = SegmentResult()
+    used: set[str] = set()
+    for path in paths:
+        try:
+            token.check()
+        except JobCancelled:
+            result.cancelled = True
+            raise
+        if skip_existing and (output_dir / f"{path.stem}.png").exists():
+            result.kept.append(str(output_dir / f"{path.stem}.png"))
+            used.add(path.stem)
+            reporter.advance(1, message=path.name)
+            continue
+        try:
+            image = load_image(path)
+        except ImageLoadError as exc:
+            result.failed.append((str(path), exc.reason))
+            emit(Message(text=f"skipped {exc}", level="warning"))
+            reporter.advance(1, message=path.name)
+            continue
+        labels, _ = seg.predict(image.rgb, token)
+        stem, counter = path.stem, 2
+        while stem in used:  # a.png and a.jpg must not overwrite each other's label map
+            stem, counter = f"{path.stem}_{counter}", counter + 1
+        used.add(stem)
+        target = write_mask(output_dir / f"{stem}.png", labels, names=seg.class_names or None)
+        result.written.append(str(target))
+        if overlay:
+            from PIL import Image
+
+            picture = Image.fromarray(overlay_image(image.rgb, labels))
+            atomic_save(output_dir / f"{stem}_overlay.png", lambda handle, p=picture: p.save(handle, format="PNG"))
+        reporter.advance(1, message=path.name)
+    return result

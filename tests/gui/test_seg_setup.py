@@ -1,0 +1,82 @@
+"""The segmentation setup dialog: pick data, see pairs and problems, start a U-Net run in the Train panel."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from core.training.run_folder import RunFolder
+from gui.train.seg_setup import SegSetupDialog
+from tests.core.unet_helpers import save_mask, synthetic_pair, write_folders
+
+
+@pytest.fixture
+def panel(window):
+    window.tabs.setCurrentWidget(window.train_panel)
+    return window.train_panel
+
+
+def test_the_menu_opens_the_setup_and_the_workspace_is_previewed(qtbot, panel, workspace):
+    for i in range(3):
+        rgb, labels = synthetic_pair(40, 48, seed=i)
+        Image.fromarray(rgb).save(workspace.images_dir / f"cell{i}.png")
+        save_mask(workspace.mask_path(f"cell{i}.png"), labels * 2, "palette")  # classes 0 and 2
+    actions = [a for a in panel.new_menu.actions() if "Segmentation" in a.text()]
+    assert len(actions) == 1
+    actions[0].trigger()
+    dialog = panel.findChild(SegSetupDialog)
+    assert dialog is not None and dialog.isVisible()
+    qtbot.waitUntil(lambda: dialog.preview is not None, timeout=10_000)
+    assert dialog.pairs.count() == 3
+    assert dialog.classes.value() == 3  # from the masks' largest label
+    # the sample scene the workspace starts with has no mask yet: listed, not an error
+    texts = [dialog.problems.item(i).text() for i in range(dialog.problems.count())]
+    assert any("sample_scene.png: not annotated yet" in t for t in texts)
+    assert "3 usable pairs · 3 classes" in dialog.summary.text()
+    dialog.reject()
+
+
+def test_folders_with_problems_then_training_starts_in_the_panel(qtbot, panel, workspace, tmp_path):
+    images, masks = write_folders(tmp_path / "data", count=4, size=(48, 48), mask_form="L255")
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(images / "extra.png")
+    save_mask(masks / "img3.png", np.zeros((10, 10), np.uint8), "palette")  # wrong size
+    dialog = SegSetupDialog(workspace, panel.bridge, panel)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.set_source("folders", str(images), "")
+    assert "choose an images folder and a masks folder" in dialog.summary.text()
+    assert not dialog.start_button.isEnabled()
+    dialog.set_source("folders", str(images), str(masks))
+    qtbot.waitUntil(lambda: dialog.preview is not None, timeout=10_000)
+    assert dialog.pairs.count() == 3
+    problems = [dialog.problems.item(i).text() for i in range(dialog.problems.count())]
+    assert any(t.startswith("extra.png: no mask") for t in problems)
+    assert any(t.startswith("img3.png: mask is 10x10 but its image is 48x48") for t in problems)
+    assert dialog.start_button.isEnabled()
+    dialog.crop.setValue(32)
+    dialog.depth.setValue(2)
+    dialog.width.setValue(4)
+    dialog.batch.setValue(4)
+    dialog.minutes.setValue(0.05)
+    dialog.crop.setValue(42)  # not a multiple of 2**depth: refused with a message, dialog stays open
+    dialog.start_button.click()
+    assert "multiple of 4" in dialog.error.text() and dialog.isVisible()
+    dialog.crop.setValue(32)
+    dialog.run_name.setText("my cells")
+    dialog.accepted.connect(lambda: panel.start_training(workspace.runs_dir / dialog.run_name_text(),
+                                                         dialog.config))
+    dialog.start_button.click()
+    assert not dialog.isVisible()
+    run_dir = workspace.runs_dir / "my-cells"
+    assert panel.live is not None and panel.primary == str(run_dir.resolve())
+    handle = panel.live[0]
+    with qtbot.waitSignal(handle.done, timeout=90_000):
+        pass
+    status = RunFolder(run_dir).read_status()
+    assert status["state"] == "finished", status
+    config = RunFolder(run_dir).read_config()
+    assert config.task == "unet" and config.task_params["crop"] == 32
+    assert config.task_params["source"] == {"kind": "folders", "images": str(images), "masks": str(masks)}
+    assert (run_dir / "model" / "unet.weights.h5").is_file()
+    qtbot.waitUntil(lambda: "finished" in panel.run_title.text(), timeout=10_000)  # the panel follows it
