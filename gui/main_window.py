@@ -75,6 +75,7 @@ class MainWindow(QMainWindow):
         self.image_panel.mask_loaded.connect(
             lambda mask: self.segment_panel.adopt_labels(mask.labels, dict(mask.report.names or {})))
         self.scene.image_changed.connect(self._on_scene_image_changed)
+        self.segment_panel.model_tools.retrain_requested.connect(self._retrain)
         self.image_panel.load_failed.connect(lambda path, msg: self.errors.report("Could not open", msg))
         self.image_panel.path_opened.connect(self._remember)
         self.bridge.busy_changed.connect(self._on_busy)
@@ -237,6 +238,12 @@ class MainWindow(QMainWindow):
         report = self.image_panel.mask_report
         names = dict(report.names) if report is not None and report.names else None
         self.segment_panel.set_image(image.rgb, self.image_panel.current_path, self.scene.labels, names)
+
+    def _retrain(self, config, base_run_dir) -> None:
+        """Retrain from corrections: a new run in the Train panel, started from the chosen model."""
+        run_dir = self.train_panel.new_run_dir(f"{Path(base_run_dir).name}-retrain")
+        self.train_panel.start_training(run_dir, config)
+        self.tabs.setCurrentWidget(self.train_panel)
 
     def _on_scene_image_changed(self) -> None:
         if self.scene.rgb is None:

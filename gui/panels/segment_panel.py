@@ -36,6 +36,7 @@ from core.segmentation.label_map import LabelMap, Region, fill_region
 from core.workspace import Workspace
 from gui.canvas import ImageScene
 from gui.segment.markers import ClickMarkers
+from gui.segment.model_tools import ModelTools
 from gui.segment.object_worker import AcceptedObject, ObjectResult, ObjectWorker
 from gui.segment.segment_view import TOOL_BRUSH, TOOL_CLICK, TOOL_ERASER, TOOL_FILL, SegmentView
 from gui.workers import WorkerBridge
@@ -178,11 +179,20 @@ class SegmentPanel(QWidget):
         for widget in (self.delete_button, self.accept_button, self.save_button, self.export_button,
                        self.save_status):
             labels.addWidget(widget)
+        self.model_tools = ModelTools(self.bridge, self.workspace)
+        self.model_tools.predicted.connect(self.adopt_prediction)
+        self.model_tools.message.connect(self.status_message.emit)
+        self.model_tools.before_retrain = self.save_now
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(labels_box, 1)
+        right_layout.addWidget(self.model_tools)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(tools_box)
         splitter.addWidget(self.view)
-        splitter.addWidget(labels_box)
+        splitter.addWidget(right)
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([170, 900, 250])
         layout = QVBoxLayout(self)
@@ -220,12 +230,14 @@ class SegmentPanel(QWidget):
     def set_workspace(self, workspace: Workspace) -> None:
         self.autosaver.flush(5)
         self.workspace = workspace
+        self.model_tools.set_workspace(workspace)
 
     def set_image(self, rgb: np.ndarray | None, path: str | Path | None = None, labels: np.ndarray | None = None,
                   names: dict | None = None) -> None:
         """Segment a new image (``labels``/``names``: its existing label map, e.g. the workspace mask)."""
         self.rgb = rgb
         self.image_path = Path(path) if path else None
+        self.model_tools.set_image(rgb)
         self.history.clear()
         self.redo_kinds.clear()
         self.markers.clear()
@@ -256,6 +268,22 @@ class SegmentPanel(QWidget):
         self.current_label = self.label_map.next_label()
         self.scene.set_labels(self.label_map.labels)
         self._labels_changed(Region(0, 0, 0, 0), names_changed=True)
+
+    def adopt_prediction(self, labels: np.ndarray, names: dict) -> None:
+        """A model's prediction replaces the label map (one undoable step); its first object becomes the
+        one the clicks correct."""
+        if self.label_map is None or labels.shape != self.label_map.shape:
+            self.status_message.emit("The prediction does not fit this image (it changed meanwhile).")
+            return
+        self.adopt_labels(labels, names)
+        present = [int(v) for v in np.unique(labels) if v]
+        if present:
+            self.select_label(present[0])
+            self._refresh_labels()
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt API
+        self.model_tools.refresh_runs()  # runs trained since the panel was last shown
+        super().showEvent(event)
 
     def _on_worker_failed(self, message: str) -> None:
         self.status_message.emit(message)
