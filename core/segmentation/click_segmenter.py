@@ -9,18 +9,24 @@ from PIL import Image
 from scipy import ndimage
 
 from core.segmentation.color import rgb_to_lab
+from core.segmentation.features import OnlineClassifier, filter_bank
 from core.segmentation.geodesic import GeodesicGrid
-from core.segmentation.graphcut import contrast_weights, graph_cut, neighbour_differences
+from core.segmentation.graphcut import band_graph_cut, contrast_weights, graph_cut, neighbour_differences
 from core.segmentation.label_map import disc_stroke
 
 
 @dataclass(frozen=True)
 class Params:
-    max_work_pixels: int = 450_000
+    max_work_pixels: int = 450_000  # resolution of the answer (and of the boundary refinement)
+    coarse_pixels: int = 60_000  # resolution of the global solve (colour models, geodesics, first cut)
+    band: int = 2  # coarse pixels on each side of the coarse boundary that are re-cut at work resolution
+    fine_smoothness: float = 4.0
+    fine_color_weight: float = 1.0
+    fine_seed_radius: float = 3.0  # hard-constraint disc around each click in the band cut, in work pixels
     bins: int = 12  # colour histogram bins per Lab channel (quantile-spaced per image)
     seed_radius: int = 4  # hard-constraint disc around each click
     sample_radius: int = 12  # disc whose colours train the click's class model
-    smoothness: float = 2.0
+    smoothness: float = 4.0
     self_weight: float = 0.3  # weight of the current mask's pixels in the colour models
     distance_weight: float = 1.0
     iterations: int = 2
@@ -34,6 +40,15 @@ class Params:
     local_limit: float = 3.0  # geodesic radius of the region a click speaks for (0 = a plain disc)
     local_weight: float = 3.0
     prior_weight: float = 2.0  # log-odds a prior mask adds (its pixels can still be corrected)
+    memory_weight: float = 3.0  # log-odds the previous answer (before the last interaction) adds
+    memory_radius: float = 0.0  # memory fades near the last click, over this fraction of the object's radius
+    warm_start: bool = False  # the first colour models come from the previous answer, not the clicks alone
+    adapt_radius: float = 0.0  # seed disc radius as a fraction of the click's distance to the previous boundary
+    max_seed_radius: float = 20.0
+    clf_weight: float = 0.0  # weight of the online classifier on filter-bank features (0 = off)
+    clf_samples: int = 1500  # pixels per class and source the classifier trains on
+    clf_steps: int = 60
+    clf_hidden: int = 16
 
 
 @dataclass(frozen=True)
@@ -72,19 +87,40 @@ class ClickSegmenter:
             rgb = np.asarray(Image.fromarray(rgb).resize(size, Image.BILINEAR))
         self.shape = rgb.shape[:2]
         lab = rgb_to_lab(rgb)
-        smooth = ndimage.gaussian_filter(lab, sigma=(0.7, 0.7, 0))
+        p = self.params
+        cs = min(1.0, float(np.sqrt(p.coarse_pixels / (self.shape[0] * self.shape[1]))))
+        self.fine = cs < 0.95 and p.band > 0  # refine the coarse boundary at work resolution
+        if self.fine:
+            size = (max(2, round(self.shape[1] * cs)), max(2, round(self.shape[0] * cs)))
+            lab_c = rgb_to_lab(np.asarray(Image.fromarray(rgb).resize(size, Image.BILINEAR)))
+        else:
+            lab_c = lab
+        self.coarse_shape = lab_c.shape[:2]
+        self.coarse_scale = (self.coarse_shape[0] / self.shape[0], self.coarse_shape[1] / self.shape[1])
+        smooth = ndimage.gaussian_filter(lab_c, sigma=(0.7, 0.7, 0))
         self.weights = contrast_weights(neighbour_differences(smooth))
-        self.bin_index = _quantise(smooth, self.params.bins)
-        gs = min(1.0, float(np.sqrt(self.params.geo_pixels / (self.shape[0] * self.shape[1]))))
-        self.geo_shape = (max(2, round(self.shape[0] * gs)), max(2, round(self.shape[1] * gs)))
-        self.geo_scale = (self.geo_shape[0] / self.shape[0], self.geo_shape[1] / self.shape[1])
-        geo_lab = ndimage.gaussian_filter(lab, sigma=(self.params.geo_sigma, self.params.geo_sigma, 0))
+        self.bin_edges = _bin_edges(smooth, p.bins)
+        self.bin_index = _quantise(smooth, self.bin_edges)
+        if self.fine:
+            smooth_w = ndimage.gaussian_filter(lab, sigma=(0.5, 0.5, 0))
+            self.fine_weights = contrast_weights(neighbour_differences(smooth_w))
+            self.fine_bin_index = _quantise(smooth_w, self.bin_edges)
+        gs = min(1.0, float(np.sqrt(p.geo_pixels / (self.coarse_shape[0] * self.coarse_shape[1]))))
+        self.geo_shape = (max(2, round(self.coarse_shape[0] * gs)), max(2, round(self.coarse_shape[1] * gs)))
+        self.geo_scale = (self.geo_shape[0] / self.coarse_shape[0], self.geo_shape[1] / self.coarse_shape[1])
+        geo_lab = ndimage.gaussian_filter(lab_c, sigma=(p.geo_sigma, p.geo_sigma, 0))
         self.geodesic = GeodesicGrid(_resize_channels(geo_lab, self.geo_shape))
         border = np.zeros(self.geo_shape, dtype=bool)
         border[[0, -1], :] = True
         border[:, [0, -1]] = True
         self.geo_border = self.geodesic.distance(border)
-        self.local_geodesic = GeodesicGrid(smooth) if self.params.local_limit > 0 else None
+        self.local_geodesic = GeodesicGrid(smooth) if p.local_limit > 0 else None
+        self._coarse: dict = {}
+        self._history: dict[tuple, np.ndarray] = {}  # coarse masks by interactions, for memory and radii
+        self._radius: dict = {}  # click -> seed radius (coarse pixels), from the answer it corrected
+        if p.clf_weight > 0:
+            self.features = filter_bank(lab_c).reshape(-1, 15)
+            self.classifier = OnlineClassifier(self.features.shape[1], p.clf_hidden)
         self._regions: dict[Click, tuple[np.ndarray, np.ndarray]] = {}
         self.interactions: list[Click | Stroke] = []
         self._undo: list[list] = []
@@ -194,10 +230,9 @@ class ClickSegmenter:
     # model ------------------------------------------------------------------------------------------
     def _update(self) -> None:
         p = self.params
-        positives = [i for i in self.interactions if i.positive]
-        negatives = [i for i in self.interactions if not i.positive]
         prior = self._prior
-        if not positives and (prior is None or not (prior > 0.5).any()):
+        active = _latest_wins(self.interactions, 2 * p.fine_seed_radius)
+        if not any(i.positive for i in active) and (prior is None or not (prior > 0.5).any()):
             self._mask = np.zeros(self.shape, dtype=bool)
             self._prob = np.zeros(self.shape, dtype=np.float32)
             return
@@ -205,53 +240,172 @@ class ClickSegmenter:
             self._mask = prior > 0.5
             self._prob = prior.astype(np.float32)
             return
-        hard_fg = self._seeds(positives, p.seed_radius)
-        hard_bg = self._seeds(negatives, p.seed_radius)
+        interactions = [self._to_coarse(i) for i in active]
+        prior_c = None if prior is None else _resize_float(prior, self.coarse_shape)
+        previous = self._history.get(tuple(self.interactions[:-1]))
+        mask, logit, color, ratio, anchors = self._coarse_cut(interactions, prior_c, previous)
+        self._history[tuple(self.interactions)] = mask
+        if len(self._history) > 64:
+            self._history.pop(next(iter(self._history)))
+        if not self.fine:
+            self._mask = mask
+            self._set_prob(mask, logit)
+            return
+        # Fine stage: the coarse answer decides the regions; a band around its boundary is re-cut at work
+        # resolution, with the colour evidence at work resolution and the smooth terms (geodesic, distance,
+        # local regions, prior) upsampled.
+        band = ndimage.binary_dilation(mask, _EIGHT, iterations=p.band) & ~ndimage.binary_erosion(
+            mask, _EIGHT, iterations=p.band, border_value=1)
+        rows, cols = np.nonzero(band.any(axis=1))[0], np.nonzero(band.any(axis=0))[0]
+        if rows.size == 0:
+            self._mask = np.zeros(self.shape, dtype=bool)
+            self._set_prob(self._mask, _resize_float(logit, self.shape))
+            return
+        ky, kx = self.coarse_scale
+        h, w = self.shape
+        r0, r1 = max(0, int(rows[0] / ky) - 2), min(h, int((rows[-1] + 1) / ky) + 3)
+        c0, c1 = max(0, int(cols[0] / kx) - 2), min(w, int((cols[-1] + 1) / kx) + 3)
+        rr = np.minimum(((np.arange(r0, r1) + 0.5) * ky).astype(np.intp), self.coarse_shape[0] - 1)
+        cc = np.minimum(((np.arange(c0, c1) + 0.5) * kx).astype(np.intp), self.coarse_shape[1] - 1)
+        window = (slice(r0, r1), slice(c0, c1))
+        unary = _resize_float(logit - color, self.shape) + p.fine_color_weight * ratio[self.fine_bin_index]
+        radius = p.fine_seed_radius
+        hard_fg = self._seeds([i for i in active if i.positive], radius, self.shape)[window]
+        hard_bg = self._seeds([i for i in active if not i.positive], radius, self.shape)[window]
+        cut = band_graph_cut(unary[window], [wt[window] for wt in self.fine_weights], p.fine_smoothness,
+                             band[rr[:, None], cc[None, :]], mask[rr[:, None], cc[None, :]], hard_fg, hard_bg)
+        keep = hard_fg | (anchors[rr[:, None], cc[None, :]] & ~hard_bg) | (
+            ndimage.binary_erosion(mask, _EIGHT, iterations=p.band)[rr[:, None], cc[None, :]])
+        fine = np.zeros(self.shape, dtype=bool)
+        fine[window] = _connected_to(cut, keep)
+        self._mask = fine
+        self._set_prob(fine, unary)
+
+    def _set_prob(self, mask: np.ndarray, logit: np.ndarray) -> None:
+        # Probabilities agree with the cut (> 0.49 exactly on the mask) and grade within each side by how
+        # strongly the pixel's own evidence agrees: values near 0.5 are where the model is unsure.
+        evidence = 1.0 / (1.0 + np.exp(-0.5 * np.clip(logit, -30, 30)))
+        self._prob = np.where(mask, 0.5 + 0.5 * evidence, 0.48 * evidence).astype(np.float32)
+
+    def _to_coarse(self, item):
+        """A click or stroke in coarse-grid coordinates (cached: interactions are immutable)."""
+        if not self.fine:
+            return item
+        if item not in self._coarse:
+            ky, kx = self.coarse_scale
+            if isinstance(item, Click):
+                self._coarse[item] = Click((item.row + 0.5) * ky - 0.5, (item.col + 0.5) * kx - 0.5, item.positive)
+            else:
+                points = tuple(((r + 0.5) * ky - 0.5, (c + 0.5) * kx - 0.5) for r, c in item.points)
+                self._coarse[item] = Stroke(points, item.positive, max(item.radius * min(ky, kx), 0.5))
+        return self._coarse[item]
+
+    def _coarse_cut(self, interactions, prior, previous):
+        """The global solve on the coarse grid: (mask, logit, colour logit, colour table, anchors)."""
+        p = self.params
+        shape = self.coarse_shape
+        positives = [i for i in interactions if i.positive]
+        negatives = [i for i in interactions if not i.positive]
+        if p.adapt_radius > 0 and interactions and isinstance(interactions[-1], Click):
+            last = interactions[-1]
+            if last not in self._radius and previous is not None:
+                r = min(shape[0] - 1, max(0, round(last.row)))
+                q = min(shape[1] - 1, max(0, round(last.col)))
+                self._radius[last] = _distance_to_change(previous, r, q)
+        hard_fg = self._seeds(positives, p.seed_radius, shape, adapt=True)
+        hard_bg = self._seeds(negatives, p.seed_radius, shape, adapt=True)
         local_fg, sample_fg = self._local(positives)
         local_bg, sample_bg = self._local(negatives)
         anchors = hard_fg if prior is None else hard_fg | ((prior > 0.5) & ~hard_bg)
-        dist_pos = _distance_to(self.shape, [i for i in positives if isinstance(i, Click)] or positives)
+        dist_pos = _distance_to(shape, [i for i in positives if isinstance(i, Click)] or positives)
         geo = self._geodesic_logit(positives, negatives)
+        if previous is not None and p.memory_weight > 0:
+            memory = p.memory_weight * (2 * previous - 1.0)
+            if p.memory_radius > 0 and interactions:
+                near = _distance_to(shape, interactions[-1:])
+                radius = p.memory_radius * self._object_scale(previous)
+                memory = memory * (1 - np.exp(-((near / radius) ** 2)))
         mask = None if prior is None else prior > 0.5
+        if p.warm_start and previous is not None and previous.any():
+            mask = previous
+        if p.clf_weight > 0:
+            self.classifier.reset()
         for _ in range(p.iterations):
-            color = self._color_logit(sample_fg, sample_bg, mask)
+            ratio = self._color_ratio(sample_fg, sample_bg, mask)
+            color = ratio[self.bin_index]
             logit = color + geo + p.local_weight * (local_fg - local_bg)
+            if p.clf_weight > 0:
+                logit = logit + p.clf_weight * self._classify(sample_fg, sample_bg, mask)
             if positives:
                 logit -= p.distance_weight * dist_pos / self._object_scale(mask)
             if prior is not None:
                 logit += p.prior_weight * (2 * prior - 1)
+            if previous is not None and p.memory_weight > 0:
+                logit += memory
             mask = graph_cut(logit, self.weights, p.smoothness, hard_fg, hard_bg)
             mask = _connected_to(mask, anchors)
-        self._mask = mask
-        self._prob = np.where(mask, 0.75, 0.25).astype(np.float32)
+        return mask, logit, color, ratio, anchors
 
-    def _seeds(self, interactions, radius) -> np.ndarray:
-        out = _discs(self.shape, [i for i in interactions if isinstance(i, Click)], radius)
+    def _classify(self, sample_fg, sample_bg, mask) -> np.ndarray:
+        """Foreground log-odds of the online classifier, trained on the click regions and the current mask."""
+        p = self.params
+        rng = np.random.default_rng(0)
+        n = p.clf_samples
+
+        def pick(flat_mask, count):
+            index = np.flatnonzero(flat_mask)
+            return index if index.size <= count else rng.choice(index, count, replace=False)
+
+        fg_click, bg_click = pick(sample_fg.ravel(), n), pick(sample_bg.ravel(), n)
+        if mask is None:
+            fg_self = np.zeros(0, dtype=np.intp)
+            bg_self = rng.integers(0, self.features.shape[0], n)
+        else:
+            fg_self, bg_self = pick(mask.ravel(), n), pick(~mask.ravel(), n)
+        parts = [(fg_click, 1.0, 1.0), (fg_self, 1.0, p.self_weight), (bg_click, 0.0, 1.0),
+                 (bg_self, 0.0, p.self_weight if mask is not None else 1.0)]
+        index = np.concatenate([ix for ix, _, _ in parts])
+        y = np.concatenate([np.full(ix.size, label, np.float32) for ix, label, _ in parts])
+        weight = np.concatenate([np.full(ix.size, wt / max(ix.size, 1), np.float32) for ix, _, wt in parts])
+        self.classifier.fit(self.features[index], y, weight, steps=p.clf_steps)
+        out = self.classifier.logit(self.features).reshape(self.coarse_shape)
+        return np.clip(out, -6, 6)
+
+    def _seeds(self, interactions, radius, shape, adapt=False) -> np.ndarray:
+        clicks = [i for i in interactions if isinstance(i, Click)]
+        out = _discs(shape, clicks, radius)
+        if adapt and self.params.adapt_radius > 0:
+            for c in clicks:
+                if c in self._radius:
+                    big = min(self.params.adapt_radius * self._radius[c], self.params.max_seed_radius)
+                    if big > radius:
+                        out |= _discs(shape, [c], big)
         for stroke in (i for i in interactions if isinstance(i, Stroke)):
-            pixels, region = disc_stroke(self.shape, stroke.points, stroke.radius)
+            pixels, region = disc_stroke(shape, stroke.points, stroke.radius)
             if not region.empty:
                 out[region.slices] |= pixels
         return out
 
     def _local(self, interactions) -> tuple[np.ndarray, np.ndarray]:
-        """(strength in [0, 1] of the interactions' local regions, bool sample mask) at work resolution."""
+        """(strength in [0, 1] of the interactions' local regions, bool sample mask) on the coarse grid."""
         p = self.params
+        shape = self.coarse_shape
         clicks = [i for i in interactions if isinstance(i, Click)]
         strokes = [i for i in interactions if isinstance(i, Stroke)]
-        strength = np.zeros(self.shape[0] * self.shape[1], dtype=np.float32)
+        strength = np.zeros(shape[0] * shape[1], dtype=np.float32)
         if strokes:
-            strength[self._seeds(strokes, 0).ravel()] = 1.0
+            strength[self._seeds(strokes, 0, shape).ravel()] = 1.0
         if self.local_geodesic is None:
-            samples = _discs(self.shape, clicks, p.sample_radius) | (strength.reshape(self.shape) > 0)
-            return strength.reshape(self.shape), samples
+            samples = _discs(shape, clicks, p.sample_radius) | (strength.reshape(shape) > 0)
+            return strength.reshape(shape), samples
         for c in clicks:
             if c not in self._regions:
-                r = min(self.shape[0] - 1, max(0, round(c.row)))
-                q = min(self.shape[1] - 1, max(0, round(c.col)))
+                r = min(shape[0] - 1, max(0, round(c.row)))
+                q = min(shape[1] - 1, max(0, round(c.col)))
                 self._regions[c] = self.local_geodesic.local(r, q, p.local_limit)
             index, dist = self._regions[c]
             np.maximum.at(strength, index, 1.0 - dist / p.local_limit)
-        strength = strength.reshape(self.shape)
+        strength = strength.reshape(shape)
         return strength, strength > 0
 
     def _geodesic_logit(self, positives, negatives) -> np.ndarray:
@@ -261,7 +415,7 @@ class ClickSegmenter:
         if negatives:
             g_neg = np.minimum(g_neg, self.geodesic.distance(self._geo_seeds(negatives)))
         logit = p.geo_weight * np.clip((g_neg - g_pos) / p.geo_tau, -3, 3)
-        return _resize_float(logit.astype(np.float32), self.shape)
+        return _resize_float(logit.astype(np.float32), self.coarse_shape)
 
     def _geo_seeds(self, interactions) -> np.ndarray:
         seeds = np.zeros(self.geo_shape, dtype=bool)
@@ -275,10 +429,10 @@ class ClickSegmenter:
 
     def _object_scale(self, mask) -> float:
         if mask is None or not mask.any():
-            return 0.15 * float(np.sqrt(self.shape[0] * self.shape[1]))
+            return 0.15 * float(np.sqrt(self.coarse_shape[0] * self.coarse_shape[1]))
         return max(float(np.sqrt(mask.sum() / np.pi)), 5.0)
 
-    def _color_logit(self, sample_fg, sample_bg, mask) -> np.ndarray:
+    def _color_ratio(self, sample_fg, sample_bg, mask) -> np.ndarray:
         p = self.params
         n_bins = p.bins**3
         idx = self.bin_index
@@ -297,8 +451,10 @@ class ClickSegmenter:
         fg = _smooth_hist(fg, p.bins, p.hist_sigma)
         bg = _smooth_hist(bg, p.bins, p.hist_sigma)
         eps = p.alpha / idx.size
-        ratio = np.log(fg + eps) - np.log(bg + eps)
-        return ratio[idx].astype(np.float32)
+        return (np.log(fg + eps) - np.log(bg + eps)).astype(np.float32)
+
+
+_EIGHT = np.ones((3, 3), dtype=bool)
 
 
 def _as_rgb(image: np.ndarray) -> np.ndarray:
@@ -312,12 +468,15 @@ def _as_rgb(image: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(array[..., :3])
 
 
-def _quantise(lab: np.ndarray, bins: int) -> np.ndarray:
+def _bin_edges(lab: np.ndarray, bins: int) -> list[np.ndarray]:
+    """Per-channel quantile bin edges, so that every bin holds about as many pixels."""
+    return [np.quantile(lab[::7, ::7, k], np.linspace(0, 1, bins + 1)[1:-1]) for k in range(3)]
+
+
+def _quantise(lab: np.ndarray, edges: list[np.ndarray]) -> np.ndarray:
     index = np.zeros(lab.shape[:2], dtype=np.int64)
-    for channel in range(3):
-        values = lab[..., channel]
-        edges = np.quantile(values[:: 7, :: 7], np.linspace(0, 1, bins + 1)[1:-1])
-        index = index * bins + np.searchsorted(edges, values)
+    for channel, channel_edges in enumerate(edges):
+        index = index * (len(channel_edges) + 1) + np.searchsorted(channel_edges, lab[..., channel])
     return index
 
 
@@ -350,6 +509,29 @@ def _distance_to(shape, interactions) -> np.ndarray:
     for row, col in points:
         seeds[min(shape[0] - 1, max(0, round(row))), min(shape[1] - 1, max(0, round(col)))] = False
     return ndimage.distance_transform_edt(seeds).astype(np.float32)
+
+
+def _latest_wins(interactions: list, radius: float) -> list:
+    """The interactions without clicks that a later click of the other label, within ``radius``, contradicts."""
+    out = []
+    for k, item in enumerate(interactions):
+        if isinstance(item, Click) and any(
+            isinstance(later, Click) and later.positive != item.positive
+            and (later.row - item.row) ** 2 + (later.col - item.col) ** 2 <= radius**2
+            for later in interactions[k + 1 :]
+        ):
+            continue
+        out.append(item)
+    return out
+
+
+def _distance_to_change(mask: np.ndarray, row: int, col: int, limit: int = 64) -> float:
+    """Distance from (row, col) to the nearest pixel whose label in ``mask`` differs (or the image border)."""
+    h, w = mask.shape
+    r0, r1, c0, c1 = max(0, row - limit), min(h, row + limit + 1), max(0, col - limit), min(w, col + limit + 1)
+    window = mask[r0:r1, c0:c1] == mask[row, col]
+    dist = ndimage.distance_transform_edt(np.pad(window, 1))[1:-1, 1:-1]
+    return float(dist[row - r0, col - c0])
 
 
 def _connected_to(mask: np.ndarray, seeds: np.ndarray) -> np.ndarray:

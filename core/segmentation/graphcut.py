@@ -72,3 +72,60 @@ def graph_cut(
     graph.add_grid_tedges(nodes, source, sink)
     graph.maxflow()
     return ~graph.get_grid_segments(nodes)  # segments are True on the sink (background) side
+
+
+def band_graph_cut(
+    logit: np.ndarray,
+    weights: list[np.ndarray],
+    smoothness: float,
+    band: np.ndarray,
+    outside: np.ndarray,
+    hard_foreground: np.ndarray | None = None,
+    hard_background: np.ndarray | None = None,
+) -> np.ndarray:
+    """Graph cut over the ``band`` pixels only, the others fixed to ``outside`` (True = foreground).
+
+    All arrays are one HxW window (``weights`` as from :func:`contrast_weights` over the same window); edges
+    from a band pixel to a fixed neighbour become that pixel's terminal capacities, so the cost is the full
+    grid's with the fixed labels. Returns the HxW bool foreground (``outside`` off the band).
+    """
+    h, w = band.shape
+    ids = np.full((h, w), -1, dtype=np.int64)
+    n = int(np.count_nonzero(band))
+    result = outside.copy()
+    if n == 0:
+        return result
+    ids[band] = np.arange(n)
+    source = np.maximum(logit[band], 0).astype(np.float64)
+    sink = np.maximum(-logit[band], 0).astype(np.float64)
+    graph = maxflow.GraphFloat()
+    graph.add_nodes(n)
+    for (dy, dx), weight in zip(OFFSETS, weights, strict=True):
+        x0, x1 = max(0, -dx), w - max(0, dx)
+        a = ids[: h - dy, x0:x1]
+        b = ids[dy:, x0 + dx : x1 + dx]
+        cap = smoothness * weight[: h - dy, x0:x1].astype(np.float64)
+        a_in, b_in = a >= 0, b >= 0
+        both = a_in & b_in
+        if both.any():
+            graph.add_edges(a[both], b[both], cap[both], cap[both])
+        for inner, inner_ids, neighbour_fg in (
+            (a_in & ~b_in, a, outside[dy:, x0 + dx : x1 + dx]),
+            (b_in & ~a_in, b, outside[: h - dy, x0:x1]),
+        ):
+            if inner.any():
+                fg, nodes, caps = neighbour_fg[inner], inner_ids[inner], cap[inner]
+                np.add.at(source, nodes[fg], caps[fg])
+                np.add.at(sink, nodes[~fg], caps[~fg])
+    big = 1e9
+    if hard_foreground is not None:
+        hf = hard_foreground[band]
+        source[hf], sink[hf] = big, 0
+    if hard_background is not None:
+        hb = hard_background[band]
+        sink[hb], source[hb] = big, 0
+    nodes = np.arange(n)
+    graph.add_grid_tedges(nodes, source, sink)
+    graph.maxflow()
+    result[band] = ~graph.get_grid_segments(nodes)
+    return result

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.ndimage import distance_transform_edt
 
-from core.segmentation import ClickSegmenter
+from core.segmentation import ClickSegmenter, Params
 
 
 def iou(a, b):
@@ -159,3 +159,39 @@ def test_clicks_outside_the_image_are_refused():
         with pytest.raises(ValueError, match="outside"):
             seg.add_click(row, col)
     assert not seg.clicks
+
+
+def test_boundaries_are_refined_at_work_resolution():
+    """The global solve runs on a coarse grid; a band around its boundary is re-cut at full resolution."""
+    rng = np.random.default_rng(3)
+    h, w = 300, 400
+    yy, xx = np.mgrid[:h, :w]
+    gt = ((yy - 150) ** 2 + (xx - 200) ** 2 < 70**2) | ((np.abs(yy - 150) < 5) & (xx > 40) & (xx < 360))
+    image = (rng.normal(90, 12, (h, w, 3)) + gt[..., None] * np.array([70, 50, -40])).clip(0, 255).astype(np.uint8)
+    results = {}
+    for work in (20_000, 200_000):  # answered on the coarse grid, or refined at full resolution
+        seg = ClickSegmenter(image, params=Params(coarse_pixels=20_000, max_work_pixels=work))
+        seg.add_click(150, 200)
+        seg.add_click(150, 320)
+        assert seg.mask().shape == (h, w)
+        results[work] = iou(seg.mask(), gt)
+    assert results[200_000] > 0.95
+    assert results[200_000] > results[20_000] + 0.02
+
+
+def test_memory_keeps_an_earlier_correction():
+    """Each answer starts from the previous one: a later click elsewhere does not undo a correction."""
+    image, disc = two_touching_objects()
+    seg = ClickSegmenter(image)
+    seg.add_click(80, 160)
+    seg.add_click(80, 80, positive=True)
+    seg.add_click(80, 80, positive=False)
+    seg.add_click(60, 175, positive=True)
+    mask = seg.mask()
+    assert not mask[80, 80] and iou(mask, disc) > 0.85
+    assert seg.undo() and seg.undo()
+    again = seg.mask()
+    seg.redo()
+    seg.redo()
+    assert np.array_equal(seg.mask(), mask)  # undo/redo give back exactly the answers seen before
+    assert again[80, 80]
