@@ -82,6 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     from core.cli_training import add_subcommands
 
     add_subcommands(sub)
+    from core.cli_gan import add_subcommands as add_gan_subcommands
+
+    add_gan_subcommands(sub)
     return parser
 
 

@@ -111,6 +111,15 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     return np.frombuffer(raw, np.uint8, offset=header).reshape(shape)
 
 
+def write_idx(path: str | os.PathLike, array: np.ndarray) -> Path:
+    """Write a uint8 array as an IDX file (gzip-compressed when the name ends in .gz)."""
+    array = np.ascontiguousarray(array, np.uint8)
+    raw = bytes([0, 0, 0x08, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape) + array.tobytes()
+    path = Path(path)
+    path.write_bytes(gzip.compress(raw, compresslevel=1) if path.suffix == ".gz" else raw)
+    return path
+
+
 def labels_path_for(images_path: Path) -> Path | None:
     """The labels file next to an MNIST-style images file (``...-images-idx3-ubyte`` -> ``...-labels-idx1-ubyte``)."""
     name = images_path.name

@@ -41,8 +41,8 @@ def r1_penalty(discriminator, real_images, labels=None):
     tf = tensorflow()
     with tf.GradientTape() as tape:
         tape.watch(real_images)
-        logits = discriminator(_inputs(real_images, labels), training=True)
-    grads = tape.gradient(tf.reduce_sum(logits), real_images)
+        total = tf.reduce_sum(discriminator(_inputs(real_images, labels), training=True))
+    grads = tape.gradient(total, real_images)
     return tf.reduce_sum(tf.square(grads), axis=[1, 2, 3])
 
 
@@ -54,8 +54,8 @@ def gradient_penalty(discriminator, real_images, fake_images, mix, labels=None):
     mixed = real_images + mix * (fake_images - real_images)
     with tf.GradientTape() as tape:
         tape.watch(mixed)
-        logits = discriminator(_inputs(mixed, labels), training=True)
-    grads = tape.gradient(tf.reduce_sum(logits), mixed)
+        total = tf.reduce_sum(discriminator(_inputs(mixed, labels), training=True))
+    grads = tape.gradient(total, mixed)
     norms = tf.sqrt(tf.reduce_sum(tf.square(grads), axis=[1, 2, 3]) + 1e-12)
     return tf.square(norms - 1.0)
 

@@ -72,7 +72,7 @@ def build_generator(arch: GanArch, name: str = "generator"):
         channels = max(arch.width, channels // 2) if index else top // 2
         h = layers.Conv2DTranspose(channels, 4, strides=2, padding="same", use_bias=False, name=f"up{index}")(h)
         h = layers.BatchNormalization(name=f"up{index}_bn")(h)
-        h = layers.ReLU()(h)
+        h = layers.ReLU(name=f"up{index}_relu")(h)
     out = layers.Conv2D(arch.channels, 3, padding="same", activation="tanh", name="to_image")(h)
     return keras.Model(inputs if len(inputs) > 1 else z, out, name=name)
 

@@ -226,9 +226,12 @@ class GanTask(Task):
         g_grads = g_tape.gradient(g_loss, generator.trainable_variables)
         self.optimizers["discriminator"].apply_gradients(zip(d_grads, discriminator.trainable_variables, strict=True))
         self.optimizers["generator"].apply_gradients(zip(g_grads, generator.trainable_variables, strict=True))
-        decay = float(p["ema"])
+        # EMA with warm-up (decay grows as (1+n)/(10+n) up to its setting): early samples are not
+        # dominated by the random initial weights of a short run.
+        n = tf.cast(self.optimizers["generator"].iterations, tf.float32)
+        decay = tf.minimum(float(p["ema"]), (1.0 + n) / (10.0 + n))
         for ema_weight, weight in self._ema_pairs:
-            if decay > 0 and weight.trainable:
+            if float(p["ema"]) > 0 and weight.trainable:
                 ema_weight.assign(decay * ema_weight + (1.0 - decay) * weight)
             else:  # batch-norm statistics (and everything when EMA is off) are copied
                 ema_weight.assign(weight)
