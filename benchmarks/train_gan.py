@@ -158,6 +158,11 @@ def train_ours(train_dir: Path, run_dir: Path, minutes: float, seed: int, args) 
 
 
 def render_time_ms(explorer, repeats: int = 30) -> dict:
+    import threading
+
+    for thread in threading.enumerate():  # a last SWD measurement may still be running: let it finish
+        if thread.name == "gan-swd":
+            thread.join()
     seeds = list(range(64))
     for _ in range(3):
         explorer.grid(seeds)
@@ -264,6 +269,10 @@ def main(argv=None) -> int:
             "images_per_s_ours_over_reference": round(
                 ours["steps_per_s"] * args.batch_size / max(reference["steps_per_s"] * 256, 1e-9), 2),
         }
+    from core.runtime import device_report
+
+    device = device_report()
+    report["threads"] = {"intra_op": device.intra_op_threads, "inter_op": device.inter_op_threads}
     report["loadavg_start"] = [round(v, 2) for v in load_start]
     report["loadavg_end"] = [round(v, 2) for v in os.getloadavg()]
     print(json.dumps(report))
