@@ -7,27 +7,9 @@ import sys
 from pathlib import Path
 
 from core.cli_training import add_budget_arguments, add_strategy_argument, budget_from, run_training
-from core.training.config import RunConfig
+from core.gan.config import gan_config
 
 SIZES = (28, 32, 64)
-
-
-def gan_config(data: str, *, size: int = 32, channels: int | None = None, conditional="auto",
-               latent_dim: int = 64, width: int = 32, loss: str = "nonsaturating", ema: float = 0.999,
-               r1: float = 0.0, spectral_norm: bool = False, batch_size: int = 64, lr_g: float = 2e-4,
-               lr_d: float = 2e-4, seed: int = 0, budget=None, sample_every: int = 250,
-               quality_every: int = 500, checkpoint_every: int = 1000, strategy: str = "auto") -> RunConfig:
-    """The run config of a GAN run with this app's defaults (shared by the CLI and the GUI's setup)."""
-    from core.training.config import Budget
-
-    return RunConfig(
-        task="gan",
-        task_params={"data": str(data), "size": int(size), "channels": channels, "conditional": conditional,
-                     "latent_dim": int(latent_dim), "width": int(width), "loss": loss, "ema": float(ema),
-                     "r1": float(r1), "spectral_norm": bool(spectral_norm), "quality_every": int(quality_every)},
-        seed=int(seed), batch_size=int(batch_size), learning_rates={"generator": lr_g, "discriminator": lr_d},
-        budget=budget or Budget(minutes=10), log_every=25, sample_every=int(sample_every),
-        checkpoint_every=int(checkpoint_every), strategy=strategy, data_source=str(data))
 
 
 def _conditional(value: str):
