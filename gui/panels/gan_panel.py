@@ -80,6 +80,8 @@ class GanPanel(QWidget):
         self.preview_image: np.ndarray | None = None
         self.render_times: list[float] = []  # perf_counter of each shown grid, for the frame rate readout
         self._generation = 0  # which render job's events are current
+        self.rendered_seeds: tuple[int, ...] = ()  # what the grid on screen shows
+        self.rendered_class: int | None = None
         self._build()
         self._set_enabled(False)
         if workspace is not None:
@@ -139,10 +141,10 @@ class GanPanel(QWidget):
         form.addRow("Grid", self.count_combo)
         form.addRow("Truncation", trunc_row)
         form.addRow("Class", self.class_combo)
-        self.export_png = QPushButton("Export PNG…")
-        self.export_png.setToolTip("Save the grid as shown")
-        self.export_png.clicked.connect(self._export_png_dialog)
-        form.addRow(self.export_png)
+        self.export_png_button = QPushButton("Export PNG…")
+        self.export_png_button.setToolTip("Save the grid as shown")
+        self.export_png_button.clicked.connect(self._export_png_dialog)
+        form.addRow(self.export_png_button)
 
         pinned = QGroupBox("Pinned samples (click the grid)")
         pinned_layout = QVBoxLayout(pinned)
@@ -165,12 +167,12 @@ class GanPanel(QWidget):
         self.play_button = QPushButton("Play")
         self.play_button.setCheckable(True)
         self.play_button.toggled.connect(self._on_play)
-        self.export_gif = QPushButton("Export GIF…")
-        self.export_gif.clicked.connect(self._export_gif_dialog)
+        self.export_gif_button = QPushButton("Export GIF…")
+        self.export_gif_button.clicked.connect(self._export_gif_dialog)
         interp_layout.addWidget(self.interp_slider)
         row = QHBoxLayout()
         row.addWidget(self.play_button)
-        row.addWidget(self.export_gif)
+        row.addWidget(self.export_gif_button)
         interp_layout.addLayout(row)
         self._play_timer = QTimer(self)
         self._play_timer.setInterval(40)
@@ -194,8 +196,8 @@ class GanPanel(QWidget):
         dir_form.addRow(self.reset_directions_button)
 
         self.controls = [self.seed_spin, self.reroll_button, self.count_combo, self.truncation, self.class_combo,
-                         self.export_png, self.clear_pins_button, self.interp_slider, self.play_button,
-                         self.export_gif, self.reset_directions_button, *self.direction_sliders]
+                         self.export_png_button, self.clear_pins_button, self.interp_slider, self.play_button,
+                         self.export_gif_button, self.reset_directions_button, *self.direction_sliders]
 
         side = QVBoxLayout()
         for box in (run_box, sampling, pinned, interp, directions):
@@ -336,7 +338,7 @@ class GanPanel(QWidget):
         self.grid_view.set_pinned({seeds.index(s): i for i, s in enumerate(self.pins) if s in seeds})
         ready = self.info is not None
         two = ready and len(self.pins) == 2
-        for widget in (self.interp_slider, self.play_button, self.export_gif):
+        for widget in (self.interp_slider, self.play_button, self.export_gif_button):
             widget.setEnabled(two)
         for widget in (*self.direction_sliders, self.reset_directions_button):
             widget.setEnabled(ready and bool(self.pins))
@@ -429,6 +431,7 @@ class GanPanel(QWidget):
         request = event.request
         if isinstance(request, GridRequest):
             self.grid_images = np.asarray(event.images)
+            self.rendered_seeds, self.rendered_class = request.seeds, request.class_id
             self.grid_view.set_images(self.grid_images, int(round(len(request.seeds) ** 0.5)))
             self._update_pin_controls()
             now = time.perf_counter()
