@@ -76,6 +76,7 @@ class GanPanel(QWidget):
         self.info: Loaded | None = None
         self.run_dir: str | None = None
         self.pins: list[int] = []  # seeds of pin A (and B)
+        self.pin_classes: dict[int, int] = {}  # seed -> class its cell showed when pinned ("All classes" grids)
         self.grid_images: np.ndarray | None = None
         self.preview_image: np.ndarray | None = None
         self.render_times: list[float] = []  # perf_counter of each shown grid, for the frame rate readout
@@ -253,7 +254,7 @@ class GanPanel(QWidget):
         self.stop()
         self.run_dir = str(Path(run_dir).resolve())
         self.info = None
-        self.pins = []
+        self.pins, self.pin_classes = [], {}
         self._set_enabled(False)
         self.grid_view.clear("Loading the generator…")
         self.preview.set_pixmap(None)
@@ -302,14 +303,21 @@ class GanPanel(QWidget):
             return
         self.mailbox.post(GridRequest(self.seeds, self.psi, self.class_id))
 
+    @property
+    def preview_class(self) -> int | None:
+        """The class of the previews: the selected one, else the class pin A showed in its cell."""
+        if self.class_id is not None or not self.pins:
+            return self.class_id
+        return self.pin_classes.get(self.pins[0])
+
     def request_preview(self, interpolate: bool = False) -> None:
         if self.info is None or self.mailbox is None or not self.pins:
             return
         if interpolate and len(self.pins) == 2:
             request = PreviewRequest(self.pins[0], self.pins[1], t=self.interp_slider.value() / SLIDER_STEPS,
-                                     psi=self.psi, class_id=self.class_id)
+                                     psi=self.psi, class_id=self.preview_class)
         else:
-            request = PreviewRequest(self.pins[0], psi=self.psi, class_id=self.class_id, amounts=self.amounts)
+            request = PreviewRequest(self.pins[0], psi=self.psi, class_id=self.preview_class, amounts=self.amounts)
         self.mailbox.post(request)
 
     def reroll(self) -> None:
@@ -322,6 +330,8 @@ class GanPanel(QWidget):
             self.pins.remove(seed)
         else:
             self.pins = (self.pins + [seed])[-2:]  # a third pin replaces the oldest
+            if self.info is not None and self.info.class_names:
+                self.pin_classes[seed] = index % len(self.info.class_names)
         self._update_pin_controls()
         self.request_preview()
 
@@ -460,9 +470,7 @@ class GanPanel(QWidget):
     def export_gif(self, path, frames: int = 24) -> bool:
         if len(self.pins) != 2 or self.mailbox is None:
             return False
-        self.mailbox.post(GifRequest(self.pins[0], self.pins[1], str(path), frames, self.psi,
-                                     self.class_id if self.class_id is not None else (0 if self.info.class_names
-                                                                                      else None)))
+        self.mailbox.post(GifRequest(self.pins[0], self.pins[1], str(path), frames, self.psi, self.preview_class))
         return True
 
     def _export_png_dialog(self) -> None:

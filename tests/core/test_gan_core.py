@@ -106,3 +106,18 @@ def test_bad_architectures_are_refused():
                             ({"num_classes": 1}, "num_classes")):
         with pytest.raises(ValueError, match=message):
             GanArch(**kwargs).validate()
+
+
+def test_latest_request_wins_per_kind():
+    from core.gan.render import GridRequest, LatestRequests, PreviewRequest
+
+    mailbox = LatestRequests()
+    for psi in (0.1, 0.2, 0.3):
+        mailbox.post(GridRequest((0, 1), psi))
+    mailbox.post(PreviewRequest(5, amounts=(1.0,)))
+    mailbox.post(PreviewRequest(5, amounts=(2.0,)))
+    taken = mailbox.take(timeout=0)
+    assert [type(r).__name__ for r in taken] == ["GridRequest", "PreviewRequest"]  # grids first
+    assert taken[0].psi == 0.3 and taken[1].amounts == (2.0,)  # only the newest of each kind
+    assert mailbox.posted == 5 and mailbox.replaced == 3
+    assert mailbox.take(timeout=0.01) == []
