@@ -419,7 +419,7 @@ class GanPanel(QWidget):
         self.class_combo.blockSignals(True)
         self.class_combo.clear()
         if info.class_names:
-            self.class_combo.addItem("All classes (one per column)", None)
+            self.class_combo.addItem("All classes (cycling)", None)
             for index, name in enumerate(info.class_names):
                 self.class_combo.addItem(name, index)
         else:
