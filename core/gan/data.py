@@ -26,7 +26,7 @@ KERAS_DATASETS = {
 }
 FASHION_NAMES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
                  "Ankle boot")
-SHAPE_NAMES = ("disc", "square", "ring")
+SHAPE_NAMES = ("disc", "square", "triangle")
 
 
 class GanDataError(ValueError):
@@ -196,7 +196,7 @@ def load_folder(root, size: int, channels: int | None = None, limit: int | None 
 
 # --- procedural ------------------------------------------------------------------------------------------
 def procedural_shapes(count: int, size: int, seed: int = 0, channels: int = 1) -> GanData:
-    """Soft-edged discs, squares and rings of random position, size and brightness on a dark background:
+    """Soft-edged discs, squares and triangles of random position, size and brightness on a dark background:
     three classes a small GAN learns in a minute, so the studio works with no data at all."""
     rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) + 0.5
@@ -209,8 +209,10 @@ def procedural_shapes(count: int, size: int, seed: int = 0, channels: int = 1) -
             distance = np.hypot(yy - cy, xx - cx) - radius
         elif kind == 1:
             distance = np.maximum(np.abs(yy - cy), np.abs(xx - cx)) - radius * 0.85
-        else:
-            distance = np.abs(np.hypot(yy - cy, xx - cx) - radius * 0.8) - radius * 0.25
+        else:  # a triangle: the largest signed distance to its three edges (outward normals)
+            angle = rng.uniform(-0.3, 0.3)
+            normals = [(np.cos(a + angle), np.sin(a + angle)) for a in (-np.pi / 2, np.pi / 6, 5 * np.pi / 6)]
+            distance = np.max([ny * (yy - cy) + nx * (xx - cx) for ny, nx in normals], axis=0) - radius * 0.6
         inside = np.clip(0.5 - distance, 0.0, 1.0)  # one-pixel antialiased edge
         colour = rng.uniform(0.55, 1.0, channels)
         background = rng.uniform(0.0, 0.2, channels)

@@ -27,7 +27,7 @@ def test_train_gan_writes_a_complete_run(cli_run, capsys):
     assert config["learning_rates"] == {"generator": 2e-4, "discriminator": 2e-4}
     architecture = json.loads((cli_run / "model" / "architecture.json").read_text())
     assert architecture["arch"]["num_classes"] == 3  # procedural shapes have 3 classes: conditional by "auto"
-    assert architecture["class_names"] == ["disc", "square", "ring"]
+    assert architecture["class_names"] == ["disc", "square", "triangle"]
     assert {p.name for p in (cli_run / "model").glob("*.h5")} == {
         "generator.weights.h5", "discriminator.weights.h5", "generator_ema.weights.h5"}
     assert sorted(p.name for p in (cli_run / "samples").iterdir()) == ["step_000010.png", "step_000020.png"]

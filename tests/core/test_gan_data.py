@@ -141,7 +141,7 @@ def test_procedural_shapes_are_deterministic_labelled_and_varied():
     b = procedural_shapes(30, 28, seed=5)
     assert np.array_equal(a.images, b.images) and np.array_equal(a.labels, b.labels)
     assert a.images.shape == (30, 28, 28, 1) and set(a.labels.tolist()) == {0, 1, 2}
-    assert a.class_names == ("disc", "square", "ring")
+    assert a.class_names == ("disc", "square", "triangle")
     assert a.images.std(axis=0).mean() > 20  # not one picture thirty times
     colour = load_gan_data("procedural", 64, channels=3)
     assert colour.images.shape[1:] == (64, 64, 3)

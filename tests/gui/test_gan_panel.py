@@ -148,7 +148,7 @@ def test_gan_setup_trains_from_the_train_panel_and_the_run_opens_in_the_gan_pane
     monkeypatch.setattr(GanSetupDialog, "exec", fake_exec)
     handle = train_panel.open_gan_setup()
     dialog = dialogs[0]
-    assert "procedural shapes" in dialog.report.toPlainText() and "disc, square, ring" in dialog.report.toPlainText()
+    assert "procedural shapes" in dialog.report.toPlainText() and "disc, square, triangle" in dialog.report.toPlainText()
     assert not dialog.preview.pixmap().isNull()
     with qtbot.waitSignal(handle.done, timeout=120_000):
         pass
