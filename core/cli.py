@@ -85,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     from core import cli_seg
 
     cli_seg.add_subcommands(sub)
+    from core.cli_gan import add_subcommands as add_gan_subcommands
+
+    add_gan_subcommands(sub)
     return parser
 
 

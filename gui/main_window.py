@@ -54,7 +54,7 @@ class MainWindow(QMainWindow):
         self.image_panel = ImagePanel(self.scene, self.bridge, workspace)
         self.segment_panel = SegmentPanel(self.scene, self.bridge, workspace)
         self.train_panel = TrainPanel(workspace, self.bridge)
-        self.gan_panel = GanPanel()
+        self.gan_panel = GanPanel(self.bridge, workspace)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         for panel, title in ((self.image_panel, "Image"), (self.segment_panel, "Segment"),
@@ -76,6 +76,7 @@ class MainWindow(QMainWindow):
             lambda mask: self.segment_panel.adopt_labels(mask.labels, dict(mask.report.names or {})))
         self.scene.image_changed.connect(self._on_scene_image_changed)
         self.segment_panel.model_tools.retrain_requested.connect(self._retrain)
+        self.gan_panel.status_message.connect(self.status_text.setText)
         self.image_panel.load_failed.connect(lambda path, msg: self.errors.report("Could not open", msg))
         self.image_panel.path_opened.connect(self._remember)
         self.bridge.busy_changed.connect(self._on_busy)
@@ -179,6 +180,7 @@ class MainWindow(QMainWindow):
         self.segment_panel.set_workspace(workspace)
         self.image_panel.set_workspace(workspace)
         self.train_panel.set_workspace(workspace)
+        self.gan_panel.set_workspace(workspace)
         self.settings.setValue("workspace/path", str(workspace.root))
         self._update_title()
 
@@ -252,6 +254,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
         self.segment_panel.shutdown()
         self.train_panel.shutdown()
+        self.gan_panel.shutdown()
         if not self.bridge.shutdown(timeout_ms=10_000):
             log.warning("some workers did not stop within 10 s")
         self.errors.uninstall_hooks()

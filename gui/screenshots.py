@@ -128,8 +128,51 @@ def segmentation_scenes(window, workspace, tmp: Path, out: Path) -> None:
     _wait(3000)
 
 
+def _wait_until(predicate, seconds: float) -> bool:
+    deadline = seconds * 10
+    while not predicate() and deadline:
+        _wait(100)
+        deadline -= 1
+    return predicate()
+
+
+def _train_shapes_gan(run_dir: Path) -> None:
+    """A small class-conditional GAN on the built-in procedural shapes (about a minute on 2 cores)."""
+    from core.gan.config import gan_config
+    from core.training.config import Budget
+    from core.training.engine import train
+
+    config = gan_config("procedural", size=32, width=16, latent_dim=32, batch_size=64, budget=Budget(steps=1500),
+                        sample_every=500, quality_every=500, checkpoint_every=1500)
+    config.learning_rates = {"generator": 1e-3, "discriminator": 1e-3}
+    train(run_dir, config)
+
+
+def _gan_scene(window, run_dir: Path, out: Path, name: str, class_index: int = 0) -> None:
+    panel = window.gan_panel
+    window.tabs.setCurrentWidget(panel)
+    panel.load_run(run_dir)
+    _wait_until(lambda: panel.info is not None and panel.grid_images is not None, 120)
+    if class_index:
+        panel.class_combo.setCurrentIndex(class_index)
+    panel.truncation.setValue(85)
+    _wait(800)
+    panel.toggle_pin(9)
+    panel.toggle_pin(22)
+    panel.interp_slider.setValue(40)
+    _wait(500)
+    panel.direction_sliders[0].setValue(60)
+    _wait(1000)
+    _grab(window, out / name)
+
+
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
+    argv = sys.argv[1:] if argv is None else list(argv)
+    gan_run = None
+    if "--gan-run" in argv:  # also show an existing GAN run (e.g. the MNIST benchmark's, --keep-run)
+        at = argv.index("--gan-run")
+        gan_run = Path(argv[at + 1])
+        del argv[at:at + 2]
     only_segmentation = "--only-segmentation" in argv
     argv = [a for a in argv if a != "--only-segmentation"]
     out = Path(argv[0] if argv else "docs/screenshots")
@@ -170,10 +213,13 @@ def main(argv: list[str] | None = None) -> int:
         _grab(window, out / "image_panel_zoomed.png")
         view.fit()
         _segment_session(window, workspace, out)
-        for name, panel in (("gan_panel", window.gan_panel),):
-            window.tabs.setCurrentWidget(panel)
-            _wait(300)
-            _grab(window, out / f"{name}.png")
+        # The GAN panel exploring a generator trained here on the procedural shapes (class-conditional).
+        shapes_run = workspace.runs_dir / "shapes-gan"
+        _train_shapes_gan(shapes_run)
+        window.gan_panel.refresh_runs()
+        _gan_scene(window, shapes_run, out, "gan_panel.png")
+        if gan_run is not None:
+            _gan_scene(window, gan_run, out, "gan_panel_mnist.png")
         # The Train panel following a real run: the built-in engine check, trained here for ~20 s.
         window.tabs.setCurrentWidget(window.train_panel)
         window.train_panel.start_engine_check()

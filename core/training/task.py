@@ -58,6 +58,7 @@ def task_class(name: str) -> type[Task]:
 
 
 def _load_builtin_tasks() -> None:
+    import core.gan.task  # noqa: F401 - registers itself
     import core.training.check_task  # noqa: F401 - registers itself
     import core.unet.task  # noqa: F401 - registers itself
 

@@ -1,11 +1,19 @@
-"""The GAN panel: sample grid from seeds, pinning, truncation, class control, interpolation and latent
-directions. The GAN task arrives with its own issue; until then the controls are disabled."""
+"""The GAN panel: explore a trained generator live. A sample grid from seeds (click to pin A and B), re-roll,
+truncation, class control, slerp between the pins with a slider and animation, PCA latent directions that edit
+pin A, PNG and GIF export. All TensorFlow work runs in one render job on a worker thread, fed through a
+"latest request wins" mailbox (core.gan.render), so dragging a slider never queues stale renders."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+import random
+import time
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
+    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -17,75 +25,460 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.panels.pending import pending_banner
+from core.gan.render import (
+    Exported,
+    GifRequest,
+    GridRequest,
+    LatestRequests,
+    Loaded,
+    PreviewRequest,
+    Rendered,
+    render_job,
+)
+from core.jobs import Failed, Finished, Message
+from core.training.runs import find_runs
+from gui.gan.grid_view import GridView, compose
+from gui.qt_image import rgb_to_qimage
+from gui.train.samples import SampleView
+from gui.workers import WorkerBridge
+
+DIRECTIONS = 6
+GRID_SIZES = (16, 36, 64)
+SLIDER_STEPS = 100  # interpolation slider resolution
+DIRECTION_RANGE = 3.0  # +- standard deviations
+
+
+def gan_runs(runs_dir) -> list[Path]:
+    """Run folders under ``runs_dir`` whose config says task "gan"."""
+    import json
+
+    found = []
+    for path in find_runs(runs_dir):
+        try:
+            if json.loads((path / "config.json").read_text(encoding="utf-8")).get("task") == "gan":
+                found.append(path)
+        except (OSError, ValueError):
+            continue
+    return found
 
 
 class GanPanel(QWidget):
-    def __init__(self, parent=None):
+    status_message = Signal(str)
+    rendered = Signal(object)  # the Rendered event, after it is shown
+    loaded = Signal(object)  # the Loaded event
+
+    def __init__(self, bridge: WorkerBridge | None = None, workspace=None, parent=None):
         super().__init__(parent)
-        self.banner = pending_banner(
-            "GAN sampling is not available yet: generators are trained and explored here once the GAN "
-            "issue lands.")
-        self.grid_view = QLabel("No generator loaded")
-        self.grid_view.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.grid_view.setMinimumSize(400, 400)
-        self.grid_view.setStyleSheet("QLabel { background: #202226; color: #aaa; }")
+        self.bridge = bridge or WorkerBridge(self)
+        self.workspace = workspace
+        self.mailbox: LatestRequests | None = None
+        self.handle = None
+        self.info: Loaded | None = None
+        self.run_dir: str | None = None
+        self.pins: list[int] = []  # seeds of pin A (and B)
+        self.pin_classes: dict[int, int] = {}  # seed -> class its cell showed when pinned ("All classes" grids)
+        self.grid_images: np.ndarray | None = None
+        self.preview_image: np.ndarray | None = None
+        self.render_times: list[float] = []  # perf_counter of each shown grid, for the frame rate readout
+        self._generation = 0  # which render job's events are current
+        self.rendered_seeds: tuple[int, ...] = ()  # what the grid on screen shows
+        self.rendered_class: int | None = None
+        self._build()
+        self._set_enabled(False)
+        if workspace is not None:
+            self.refresh_runs()
+
+    # layout ---------------------------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.grid_view = GridView()
+        self.grid_view.clicked.connect(self.toggle_pin)
+        self.status_label = QLabel("Pick a GAN run: train one in the Train panel (New run ▸ GAN), or open a run folder.")
+        self.status_label.setWordWrap(True)
+
+        run_box = QGroupBox("Generator")
+        run_layout = QVBoxLayout(run_box)
+        self.run_combo = QComboBox()
+        self.run_combo.setToolTip("GAN runs in the workspace's runs/ folder")
+        self.run_combo.activated.connect(self._on_run_chosen)
+        self.refresh_button = QPushButton("Refresh")
+        self.refresh_button.clicked.connect(self.refresh_runs)
+        self.model_button = QPushButton("Open run folder…")
+        self.model_button.clicked.connect(self._open_run_dialog)
+        row = QHBoxLayout()
+        row.addWidget(self.run_combo, 1)
+        row.addWidget(self.refresh_button)
+        run_layout.addLayout(row)
+        run_layout.addWidget(self.model_button)
 
         sampling = QGroupBox("Sampling")
         form = QFormLayout(sampling)
-        self.model_button = QPushButton("Open generator run…")
         self.seed_spin = QSpinBox()
-        self.seed_spin.setRange(0, 2**31 - 1)
+        self.seed_spin.setRange(0, 2**31 - 100)
+        self.seed_spin.setToolTip("The grid shows seeds seed, seed+1, …; a seed always gives the same sample")
+        self.seed_spin.valueChanged.connect(self.request_grid)
         self.reroll_button = QPushButton("Re-roll")
+        self.reroll_button.clicked.connect(self.reroll)
+        seed_row = QHBoxLayout()
+        seed_row.addWidget(self.seed_spin, 1)
+        seed_row.addWidget(self.reroll_button)
+        self.count_combo = QComboBox()
+        for count in GRID_SIZES:
+            self.count_combo.addItem(f"{count} samples", count)
+        self.count_combo.setCurrentIndex(len(GRID_SIZES) - 1)
+        self.count_combo.currentIndexChanged.connect(self.request_grid)
         self.truncation = QSlider(Qt.Orientation.Horizontal)
         self.truncation.setRange(0, 100)
         self.truncation.setValue(100)
+        self.truncation.setToolTip("Pull samples toward the average: less variety, fewer odd samples")
+        self.truncation_label = QLabel("ψ 1.00")
+        self.truncation.valueChanged.connect(self._on_truncation)
+        trunc_row = QHBoxLayout()
+        trunc_row.addWidget(self.truncation, 1)
+        trunc_row.addWidget(self.truncation_label)
         self.class_combo = QComboBox()
-        self.class_combo.addItem("(unconditional)")
-        form.addRow(self.model_button)
-        form.addRow("Seed", self.seed_spin)
-        form.addRow(self.reroll_button)
-        form.addRow("Truncation ψ", self.truncation)
+        self.class_combo.addItem("(unconditional)", None)
+        self.class_combo.currentIndexChanged.connect(self._on_class)
+        form.addRow("Seed", seed_row)
+        form.addRow("Grid", self.count_combo)
+        form.addRow("Truncation", trunc_row)
         form.addRow("Class", self.class_combo)
+        self.export_png_button = QPushButton("Export PNG…")
+        self.export_png_button.setToolTip("Save the grid as shown")
+        self.export_png_button.clicked.connect(self._export_png_dialog)
+        form.addRow(self.export_png_button)
 
-        interp = QGroupBox("Interpolation")
+        pinned = QGroupBox("Pinned samples (click the grid)")
+        pinned_layout = QVBoxLayout(pinned)
+        self.pin_label = QLabel("A: –   B: –")
+        self.clear_pins_button = QPushButton("Clear pins")
+        self.clear_pins_button.clicked.connect(self.clear_pins)
+        self.preview = SampleView()
+        self.preview.setMinimumSize(160, 160)
+        pin_row = QHBoxLayout()
+        pin_row.addWidget(self.pin_label, 1)
+        pin_row.addWidget(self.clear_pins_button)
+        pinned_layout.addLayout(pin_row)
+        pinned_layout.addWidget(self.preview, 1)
+
+        interp = QGroupBox("Interpolation A → B (slerp)")
         interp_layout = QVBoxLayout(interp)
         self.interp_slider = QSlider(Qt.Orientation.Horizontal)
+        self.interp_slider.setRange(0, SLIDER_STEPS)
+        self.interp_slider.valueChanged.connect(self._on_interp)
         self.play_button = QPushButton("Play")
-        self.export_png = QPushButton("Export PNG…")
-        self.export_gif = QPushButton("Export GIF…")
-        interp_layout.addWidget(QLabel("Pin two samples, then slide between them"))
+        self.play_button.setCheckable(True)
+        self.play_button.toggled.connect(self._on_play)
+        self.export_gif_button = QPushButton("Export GIF…")
+        self.export_gif_button.clicked.connect(self._export_gif_dialog)
         interp_layout.addWidget(self.interp_slider)
         row = QHBoxLayout()
-        for widget in (self.play_button, self.export_png, self.export_gif):
-            row.addWidget(widget)
+        row.addWidget(self.play_button)
+        row.addWidget(self.export_gif_button)
         interp_layout.addLayout(row)
+        self._play_timer = QTimer(self)
+        self._play_timer.setInterval(40)
+        self._play_timer.timeout.connect(self._advance)
+        self._play_direction = 1
 
-        directions = QGroupBox("Latent directions (PCA)")
-        dir_layout = QVBoxLayout(directions)
-        self.direction_sliders = []
-        for index in range(4):
+        directions = QGroupBox("Latent directions (PCA) — edit pin A")
+        dir_form = QFormLayout(directions)
+        self.direction_sliders: list[QSlider] = []
+        self.direction_labels: list[QLabel] = []
+        for index in range(DIRECTIONS):
             slider = QSlider(Qt.Orientation.Horizontal)
             slider.setRange(-100, 100)
-            dir_layout.addWidget(QLabel(f"Component {index + 1}"))
-            dir_layout.addWidget(slider)
+            slider.valueChanged.connect(self._on_direction)
+            label = QLabel(f"PC{index + 1}")
+            dir_form.addRow(label, slider)
             self.direction_sliders.append(slider)
+            self.direction_labels.append(label)
+        self.reset_directions_button = QPushButton("Reset directions")
+        self.reset_directions_button.clicked.connect(self.reset_directions)
+        dir_form.addRow(self.reset_directions_button)
 
-        self.controls = [self.model_button, self.seed_spin, self.reroll_button, self.truncation, self.class_combo,
-                         self.interp_slider, self.play_button, self.export_png, self.export_gif,
-                         *self.direction_sliders]
-        for widget in self.controls:
-            widget.setEnabled(False)
+        self.controls = [self.seed_spin, self.reroll_button, self.count_combo, self.truncation, self.class_combo,
+                         self.export_png_button, self.clear_pins_button, self.interp_slider, self.play_button,
+                         self.export_gif_button, self.reset_directions_button, *self.direction_sliders]
 
         side = QVBoxLayout()
-        side.addWidget(sampling)
-        side.addWidget(interp)
-        side.addWidget(directions)
-        side.addStretch(1)
-        body = QHBoxLayout()
-        body.addWidget(self.grid_view, 1)
-        body.addLayout(side)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.banner)
-        layout.addLayout(body, 1)
+        for box in (run_box, sampling, pinned, interp, directions):
+            side.addWidget(box)
+        side_widget = QWidget()
+        side_widget.setLayout(side)
+        side_widget.setFixedWidth(360)
+        left = QVBoxLayout()
+        left.addWidget(self.grid_view, 1)
+        left.addWidget(self.status_label)
+        body = QHBoxLayout(self)
+        body.setContentsMargins(4, 4, 4, 4)
+        body.addLayout(left, 1)
+        body.addWidget(side_widget)
+
+    def _set_enabled(self, enabled: bool) -> None:
+        for widget in self.controls:
+            widget.setEnabled(enabled)
+        if enabled:
+            self._update_pin_controls()
+
+    # runs -----------------------------------------------------------------------------------------------
+    def set_workspace(self, workspace) -> None:
+        self.workspace = workspace
+        self.refresh_runs()
+
+    def refresh_runs(self) -> None:
+        current = self.run_combo.currentData()
+        self.run_combo.clear()
+        self.run_combo.addItem("(choose a GAN run)", None)
+        runs = gan_runs(self.workspace.runs_dir) if self.workspace is not None else []
+        for path in runs:
+            self.run_combo.addItem(path.name, str(path))
+        extra = self.run_dir if self.run_dir and all(str(p) != self.run_dir for p in runs) else None
+        if extra:
+            self.run_combo.addItem(Path(extra).name, extra)
+        index = self.run_combo.findData(self.run_dir or current)
+        self.run_combo.setCurrentIndex(max(0, index))
+
+    def _on_run_chosen(self, index: int) -> None:
+        path = self.run_combo.itemData(index)
+        if path:
+            self.load_run(path)
+
+    def _open_run_dialog(self) -> None:
+        start = str(self.workspace.runs_dir) if self.workspace is not None else ""
+        folder = QFileDialog.getExistingDirectory(self, "Open a GAN run folder", start)
+        if folder:
+            self.load_run(folder)
+
+    def load_run(self, run_dir) -> None:
+        """Load a run's generator in a new render job (the previous one is stopped)."""
+        self.stop()
+        self.run_dir = str(Path(run_dir).resolve())
+        self.info = None
+        self.pins, self.pin_classes = [], {}
+        self._set_enabled(False)
+        self.grid_view.clear("Loading the generator…")
+        self.preview.set_pixmap(None)
+        self.status_label.setText(f"Loading {Path(self.run_dir).name}…")
+        self.mailbox = LatestRequests()
+        self._generation += 1
+        generation = self._generation
+        self.handle = self.bridge.start(render_job(self.run_dir, self.mailbox, DIRECTIONS), "GAN explorer",
+                                        on_event=lambda event: self._on_event(event, generation),
+                                        report_errors=False)
+        self.refresh_runs()
+
+    def stop(self) -> None:
+        self.play_button.setChecked(False)
+        if self.handle is not None and not self.handle.finished:
+            self.handle.cancel()
+        self.handle = None
+
+    def shutdown(self) -> None:
+        self.stop()
+
+    # requests -------------------------------------------------------------------------------------------
+    @property
+    def psi(self) -> float:
+        return self.truncation.value() / 100.0
+
+    @property
+    def class_id(self) -> int | None:
+        return self.class_combo.currentData()
+
+    @property
+    def seeds(self) -> tuple[int, ...]:
+        base = self.seed_spin.value()
+        return tuple(range(base, base + int(self.count_combo.currentData())))
+
+    @property
+    def columns(self) -> int:
+        return int(round(len(self.seeds) ** 0.5))
+
+    @property
+    def amounts(self) -> tuple[float, ...]:
+        return tuple(s.value() / 100.0 * DIRECTION_RANGE for s in self.direction_sliders)
+
+    def request_grid(self, *_) -> None:
+        if self.info is None or self.mailbox is None:
+            return
+        self.mailbox.post(GridRequest(self.seeds, self.psi, self.class_id))
+
+    @property
+    def preview_class(self) -> int | None:
+        """The class of the previews: the selected one, else the class pin A showed in its cell."""
+        if self.class_id is not None or not self.pins:
+            return self.class_id
+        return self.pin_classes.get(self.pins[0])
+
+    def request_preview(self, interpolate: bool = False) -> None:
+        if self.info is None or self.mailbox is None or not self.pins:
+            return
+        if interpolate and len(self.pins) == 2:
+            request = PreviewRequest(self.pins[0], self.pins[1], t=self.interp_slider.value() / SLIDER_STEPS,
+                                     psi=self.psi, class_id=self.preview_class)
+        else:
+            request = PreviewRequest(self.pins[0], psi=self.psi, class_id=self.preview_class, amounts=self.amounts)
+        self.mailbox.post(request)
+
+    def reroll(self) -> None:
+        self.seed_spin.setValue(random.randrange(0, 1_000_000) * 100)
+
+    # pins -----------------------------------------------------------------------------------------------
+    def toggle_pin(self, index: int) -> None:
+        seed = self.seeds[index]
+        if seed in self.pins:
+            self.pins.remove(seed)
+        else:
+            self.pins = (self.pins + [seed])[-2:]  # a third pin replaces the oldest
+            if self.info is not None and self.info.class_names:
+                self.pin_classes[seed] = index % len(self.info.class_names)
+        self._update_pin_controls()
+        self.request_preview()
+
+    def clear_pins(self) -> None:
+        self.pins = []
+        self.preview.set_pixmap(None)
+        self.preview_image = None
+        self._update_pin_controls()
+
+    def _update_pin_controls(self) -> None:
+        names = [f"{'AB'[i]}: seed {seed}" for i, seed in enumerate(self.pins)]
+        self.pin_label.setText("   ".join(names) if names else "A: –   B: –")
+        seeds = self.seeds
+        self.grid_view.set_pinned({seeds.index(s): i for i, s in enumerate(self.pins) if s in seeds})
+        ready = self.info is not None
+        two = ready and len(self.pins) == 2
+        for widget in (self.interp_slider, self.play_button, self.export_gif_button):
+            widget.setEnabled(two)
+        for widget in (*self.direction_sliders, self.reset_directions_button):
+            widget.setEnabled(ready and bool(self.pins))
+        self.clear_pins_button.setEnabled(ready and bool(self.pins))
+        if not two:
+            self.play_button.setChecked(False)
+
+    # control handlers -------------------------------------------------------------------------------------
+    def _on_truncation(self, value: int) -> None:
+        self.truncation_label.setText(f"ψ {value / 100:.2f}")
+        self.request_grid()
+        self.request_preview()
+
+    def _on_class(self, *_) -> None:
+        self.request_grid()
+        self.request_preview()
+
+    def _on_interp(self, *_) -> None:
+        self.request_preview(interpolate=True)
+
+    def _on_direction(self, *_) -> None:
+        self.request_preview()
+
+    def reset_directions(self) -> None:
+        for slider in self.direction_sliders:
+            slider.blockSignals(True)
+            slider.setValue(0)
+            slider.blockSignals(False)
+        self.request_preview()
+
+    def _on_play(self, playing: bool) -> None:
+        self.play_button.setText("Pause" if playing else "Play")
+        if playing:
+            self._play_timer.start()
+        else:
+            self._play_timer.stop()
+
+    def _advance(self) -> None:
+        value = self.interp_slider.value() + 2 * self._play_direction
+        if value >= SLIDER_STEPS or value <= 0:  # bounce between A and B
+            self._play_direction *= -1
+            value = max(0, min(SLIDER_STEPS, value))
+        self.interp_slider.setValue(value)
+
+    # events from the render job -------------------------------------------------------------------------------
+    def _on_event(self, event, generation: int) -> None:
+        if generation != self._generation or self.handle is None:
+            return  # a stopped job's late events
+        if isinstance(event, Loaded):
+            self._on_loaded(event)
+        elif isinstance(event, Rendered):
+            self._on_rendered(event)
+        elif isinstance(event, Exported):
+            self.status_message.emit(f"Wrote {event.frames} frames to {event.path}")
+            self.status_label.setText(f"Exported {event.path}")
+        elif isinstance(event, Message):
+            self.status_message.emit(event.text)
+        elif isinstance(event, Failed):
+            self.grid_view.clear("Could not load this run")
+            self.status_label.setText(f"Could not load the generator: {event.error}")
+            self.status_message.emit(event.error)
+            self.info = None
+        elif isinstance(event, Finished):
+            pass
+
+    def _on_loaded(self, info: Loaded) -> None:
+        self.info = info
+        self.class_combo.blockSignals(True)
+        self.class_combo.clear()
+        if info.class_names:
+            self.class_combo.addItem("All classes (cycling)", None)
+            for index, name in enumerate(info.class_names):
+                self.class_combo.addItem(name, index)
+        else:
+            self.class_combo.addItem("(unconditional)", None)
+        self.class_combo.blockSignals(False)
+        for label, share, index in zip(self.direction_labels, list(info.explained) + [0.0] * DIRECTIONS,
+                                       range(DIRECTIONS), strict=False):
+            label.setText(f"PC{index + 1} ({share * 100:.0f}%)" if index < len(info.explained) else f"PC{index + 1}")
+        self._set_enabled(True)
+        self.class_combo.setEnabled(bool(info.class_names))
+        colour = "colour" if info.channels == 3 else "grayscale"
+        classes = f", {len(info.class_names)} classes" if info.class_names else ""
+        self.status_label.setText(f"{Path(info.run_dir).name}: {info.size} px {colour}, latent {info.latent_dim}"
+                                  f"{classes} — weights {Path(info.source).name}. Click a sample to pin it.")
+        self.loaded.emit(info)
+        self.request_grid()
+
+    def _on_rendered(self, event: Rendered) -> None:
+        request = event.request
+        if isinstance(request, GridRequest):
+            self.grid_images = np.asarray(event.images)
+            self.rendered_seeds, self.rendered_class = request.seeds, request.class_id
+            self.grid_view.set_images(self.grid_images, int(round(len(request.seeds) ** 0.5)))
+            self._update_pin_controls()
+            now = time.perf_counter()
+            self.render_times = [t for t in self.render_times if now - t < 2.0] + [now]
+        else:
+            self.preview_image = np.asarray(event.images[0])
+            from PySide6.QtGui import QPixmap
+
+            self.preview.set_pixmap(QPixmap.fromImage(rgb_to_qimage(
+                np.repeat(self.preview_image, 3, axis=-1) if self.preview_image.shape[-1] == 1
+                else self.preview_image)))
+        self.rendered.emit(event)
+
+    # export ------------------------------------------------------------------------------------------------
+    def export_png(self, path) -> Path | None:
+        """Save the grid as rendered (each sample at 2x, crisp pixels)."""
+        if self.grid_images is None:
+            return None
+        from core.gan.explore import save_png
+
+        picture = compose(np.repeat(np.repeat(self.grid_images, 2, axis=1), 2, axis=2), self.columns)
+        written = save_png(picture, path)
+        self.status_message.emit(f"Saved the grid to {written}")
+        return written
+
+    def export_gif(self, path, frames: int = 24) -> bool:
+        if len(self.pins) != 2 or self.mailbox is None:
+            return False
+        self.mailbox.post(GifRequest(self.pins[0], self.pins[1], str(path), frames, self.psi, self.preview_class))
+        return True
+
+    def _export_png_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export grid", "samples.png", "PNG (*.png)")
+        if path:
+            self.export_png(path)
+
+    def _export_gif_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export interpolation", "interpolation.gif", "GIF (*.gif)")
+        if path:
+            self.export_gif(path)

@@ -91,6 +91,7 @@ class TrainPanel(QWidget):
         self.new_menu = QMenu(self.new_button)
         self.new_menu.addAction("Engine check (tiny autoencoder, under a minute)", self.start_engine_check)
         self.new_menu.addAction("Segmentation model (U-Net)…", lambda: open_seg_setup(self))
+        self.new_menu.addAction("GAN (images, IDX files or procedural shapes)…", self.open_gan_setup)
         self.new_button.setMenu(self.new_menu)
         self.open_run_button = QPushButton("Open run folder…")
         self.open_run_button.clicked.connect(self._open_run_dialog)
@@ -376,6 +377,15 @@ class TrainPanel(QWidget):
 
     def start_engine_check(self):
         return self.start_training(self.new_run_dir("engine-check"), engine_check_config())
+
+    def open_gan_setup(self):
+        """The GAN setup dialog; on OK the run starts here (returns its JobHandle, or None)."""
+        from gui.train.gan_setup import GanSetupDialog
+
+        dialog = GanSetupDialog(self.bridge, self)
+        if dialog.exec() != GanSetupDialog.DialogCode.Accepted:
+            return None
+        return self.start_training(self.new_run_dir("gan"), dialog.config())
 
     def resume_selected(self) -> None:
         if self.primary is None:

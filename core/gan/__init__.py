@@ -1,0 +1,1 @@
+"""GANs: models, losses, data, the training task, quality metrics and latent exploration."""

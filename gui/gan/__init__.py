@@ -1,0 +1,1 @@
+"""GAN panel widgets."""
