@@ -112,7 +112,8 @@ class MetricsWriter:
 
     def truncate_after(self, step: int) -> None:
         """Drop rows logged after ``step`` (the checkpoint a resumed run restarts from)."""
-        self._rewrite_with(self.columns, keep_until=step)
+        if self.path.exists():  # (a run killed before its first row has nothing to drop: write no bare header)
+            self._rewrite_with(self.columns, keep_until=step)
         self._last_step = step
 
     def close(self) -> None:

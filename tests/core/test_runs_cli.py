@@ -309,3 +309,13 @@ def test_stale_temp_files_are_removed(tmp_path):
     (run.checkpoints_dir / "ckpt-20_temp").mkdir()
     assert run.remove_stale_temp_files() == 2
     assert not list(run.samples_dir.iterdir()) and not list(run.checkpoints_dir.iterdir())
+
+
+def test_truncating_a_run_that_never_logged_writes_no_bare_header(tmp_path):
+    """A run killed before its first metrics row, then resumed: no header-only file that lacks the metrics."""
+    writer = MetricsWriter(tmp_path / "metrics.csv")
+    writer.truncate_after(0)
+    assert not (tmp_path / "metrics.csv").exists()
+    writer.append(10, 0.1, 1.0, 1.0, {"loss": 0.5})
+    header, rows = read_metrics(tmp_path / "metrics.csv")
+    assert "loss" in header and rows[0]["loss"] == 0.5
