@@ -9,7 +9,6 @@ from PIL import Image
 from scipy import ndimage
 
 from core.segmentation.color import rgb_to_lab
-from core.segmentation.features import OnlineClassifier, filter_bank
 from core.segmentation.geodesic import GeodesicGrid
 from core.segmentation.graphcut import band_graph_cut, contrast_weights, graph_cut, neighbour_differences
 from core.segmentation.label_map import disc_stroke
@@ -41,14 +40,8 @@ class Params:
     local_weight: float = 3.0
     prior_weight: float = 2.0  # log-odds a prior mask adds (its pixels can still be corrected)
     memory_weight: float = 3.0  # log-odds the previous answer (before the last interaction) adds
-    memory_radius: float = 0.0  # memory fades near the last click, over this fraction of the object's radius
+    fine_memory: bool = False  # the band cut remembers the previous answer at work resolution (else coarse)
     warm_start: bool = False  # the first colour models come from the previous answer, not the clicks alone
-    adapt_radius: float = 0.0  # seed disc radius as a fraction of the click's distance to the previous boundary
-    max_seed_radius: float = 20.0
-    clf_weight: float = 0.0  # weight of the online classifier on filter-bank features (0 = off)
-    clf_samples: int = 1500  # pixels per class and source the classifier trains on
-    clf_steps: int = 60
-    clf_hidden: int = 16
 
 
 @dataclass(frozen=True)
@@ -74,6 +67,15 @@ class ClickSegmenter:
 
     Construction is the per-image precomputation (colour space, edge weights, geodesic graphs; run it in a
     worker); each click then costs one incremental update. Coordinates are pixels of the image as given.
+
+    Each update solves coarse to fine. On a coarse grid (``coarse_pixels``): colour models (histograms of
+    the click regions and, self-trained, of the current mask), geodesic distances to the positive and
+    negative clicks, the geodesic region each click speaks for, a distance prior, and the previous answer
+    (the one before the last interaction) as a soft prior, so a click corrects its own region and keeps what
+    earlier clicks fixed; then a contrast-sensitive graph cut keeps the parts connected to positive clicks.
+    At work resolution (``self.shape``, up to ``max_work_pixels``) only a band around the coarse boundary is
+    re-cut, with work-resolution colour evidence and edges, so boundaries are exact at a fraction of the cost.
+    A click contradicting an earlier click of the other label at the same spot replaces it.
     """
 
     def __init__(self, image: np.ndarray, prior: np.ndarray | None = None, params: Params | None = None):
@@ -117,10 +119,6 @@ class ClickSegmenter:
         self.local_geodesic = GeodesicGrid(smooth) if p.local_limit > 0 else None
         self._coarse: dict = {}
         self._history: dict[tuple, np.ndarray] = {}  # coarse masks by interactions, for memory and radii
-        self._radius: dict = {}  # click -> seed radius (coarse pixels), from the answer it corrected
-        if p.clf_weight > 0:
-            self.features = filter_bank(lab_c).reshape(-1, 15)
-            self.classifier = OnlineClassifier(self.features.shape[1], p.clf_hidden)
         self._regions: dict[Click, tuple[np.ndarray, np.ndarray]] = {}
         self.interactions: list[Click | Stroke] = []
         self._undo: list[list] = []
@@ -242,12 +240,10 @@ class ClickSegmenter:
             return
         interactions = [self._to_coarse(i) for i in active]
         prior_c = None if prior is None else _resize_float(prior, self.coarse_shape)
-        previous = self._history.get(tuple(self.interactions[:-1]))
-        mask, logit, color, ratio, anchors = self._coarse_cut(interactions, prior_c, previous)
-        self._history[tuple(self.interactions)] = mask
-        if len(self._history) > 64:
-            self._history.pop(next(iter(self._history)))
+        previous, previous_fine = self._history.get(tuple(self.interactions[:-1]), (None, None))
+        mask, logit, color, ratio, anchors, memory = self._coarse_cut(interactions, prior_c, previous)
         if not self.fine:
+            self._remember(mask, mask)
             self._mask = mask
             self._set_prob(mask, logit)
             return
@@ -259,6 +255,7 @@ class ClickSegmenter:
         rows, cols = np.nonzero(band.any(axis=1))[0], np.nonzero(band.any(axis=0))[0]
         if rows.size == 0:
             self._mask = np.zeros(self.shape, dtype=bool)
+            self._remember(mask, self._mask)
             self._set_prob(self._mask, _resize_float(logit, self.shape))
             return
         ky, kx = self.coarse_scale
@@ -268,7 +265,13 @@ class ClickSegmenter:
         rr = np.minimum(((np.arange(r0, r1) + 0.5) * ky).astype(np.intp), self.coarse_shape[0] - 1)
         cc = np.minimum(((np.arange(c0, c1) + 0.5) * kx).astype(np.intp), self.coarse_shape[1] - 1)
         window = (slice(r0, r1), slice(c0, c1))
-        unary = _resize_float(logit - color, self.shape) + p.fine_color_weight * ratio[self.fine_bin_index]
+        unary = _resize_float(logit - color - memory, self.shape) + p.fine_color_weight * ratio[self.fine_bin_index]
+        if previous_fine is not None and p.memory_weight > 0:
+            if p.fine_memory:  # the previous answer's own (work-resolution) boundary
+                unary += p.memory_weight * (2 * previous_fine - 1.0)
+            else:
+                unary += _resize_float(np.asarray(memory, dtype=np.float32) + np.zeros(mask.shape, np.float32),
+                                       self.shape)
         radius = p.fine_seed_radius
         hard_fg = self._seeds([i for i in active if i.positive], radius, self.shape)[window]
         hard_bg = self._seeds([i for i in active if not i.positive], radius, self.shape)[window]
@@ -279,7 +282,13 @@ class ClickSegmenter:
         fine = np.zeros(self.shape, dtype=bool)
         fine[window] = _connected_to(cut, keep)
         self._mask = fine
+        self._remember(mask, fine)
         self._set_prob(fine, unary)
+
+    def _remember(self, coarse: np.ndarray, fine: np.ndarray) -> None:
+        self._history[tuple(self.interactions)] = (coarse, fine)
+        if len(self._history) > 64:
+            self._history.pop(next(iter(self._history)))
 
     def _set_prob(self, mask: np.ndarray, logit: np.ndarray) -> None:
         # Probabilities agree with the cut (> 0.49 exactly on the mask) and grade within each side by how
@@ -306,36 +315,23 @@ class ClickSegmenter:
         shape = self.coarse_shape
         positives = [i for i in interactions if i.positive]
         negatives = [i for i in interactions if not i.positive]
-        if p.adapt_radius > 0 and interactions and isinstance(interactions[-1], Click):
-            last = interactions[-1]
-            if last not in self._radius and previous is not None:
-                r = min(shape[0] - 1, max(0, round(last.row)))
-                q = min(shape[1] - 1, max(0, round(last.col)))
-                self._radius[last] = _distance_to_change(previous, r, q)
-        hard_fg = self._seeds(positives, p.seed_radius, shape, adapt=True)
-        hard_bg = self._seeds(negatives, p.seed_radius, shape, adapt=True)
+        hard_fg = self._seeds(positives, p.seed_radius, shape)
+        hard_bg = self._seeds(negatives, p.seed_radius, shape)
         local_fg, sample_fg = self._local(positives)
         local_bg, sample_bg = self._local(negatives)
         anchors = hard_fg if prior is None else hard_fg | ((prior > 0.5) & ~hard_bg)
         dist_pos = _distance_to(shape, [i for i in positives if isinstance(i, Click)] or positives)
         geo = self._geodesic_logit(positives, negatives)
+        memory = 0.0
         if previous is not None and p.memory_weight > 0:
             memory = p.memory_weight * (2 * previous - 1.0)
-            if p.memory_radius > 0 and interactions:
-                near = _distance_to(shape, interactions[-1:])
-                radius = p.memory_radius * self._object_scale(previous)
-                memory = memory * (1 - np.exp(-((near / radius) ** 2)))
         mask = None if prior is None else prior > 0.5
         if p.warm_start and previous is not None and previous.any():
             mask = previous
-        if p.clf_weight > 0:
-            self.classifier.reset()
         for _ in range(p.iterations):
             ratio = self._color_ratio(sample_fg, sample_bg, mask)
             color = ratio[self.bin_index]
             logit = color + geo + p.local_weight * (local_fg - local_bg)
-            if p.clf_weight > 0:
-                logit = logit + p.clf_weight * self._classify(sample_fg, sample_bg, mask)
             if positives:
                 logit -= p.distance_weight * dist_pos / self._object_scale(mask)
             if prior is not None:
@@ -344,42 +340,10 @@ class ClickSegmenter:
                 logit += memory
             mask = graph_cut(logit, self.weights, p.smoothness, hard_fg, hard_bg)
             mask = _connected_to(mask, anchors)
-        return mask, logit, color, ratio, anchors
+        return mask, logit, color, ratio, anchors, memory
 
-    def _classify(self, sample_fg, sample_bg, mask) -> np.ndarray:
-        """Foreground log-odds of the online classifier, trained on the click regions and the current mask."""
-        p = self.params
-        rng = np.random.default_rng(0)
-        n = p.clf_samples
-
-        def pick(flat_mask, count):
-            index = np.flatnonzero(flat_mask)
-            return index if index.size <= count else rng.choice(index, count, replace=False)
-
-        fg_click, bg_click = pick(sample_fg.ravel(), n), pick(sample_bg.ravel(), n)
-        if mask is None:
-            fg_self = np.zeros(0, dtype=np.intp)
-            bg_self = rng.integers(0, self.features.shape[0], n)
-        else:
-            fg_self, bg_self = pick(mask.ravel(), n), pick(~mask.ravel(), n)
-        parts = [(fg_click, 1.0, 1.0), (fg_self, 1.0, p.self_weight), (bg_click, 0.0, 1.0),
-                 (bg_self, 0.0, p.self_weight if mask is not None else 1.0)]
-        index = np.concatenate([ix for ix, _, _ in parts])
-        y = np.concatenate([np.full(ix.size, label, np.float32) for ix, label, _ in parts])
-        weight = np.concatenate([np.full(ix.size, wt / max(ix.size, 1), np.float32) for ix, _, wt in parts])
-        self.classifier.fit(self.features[index], y, weight, steps=p.clf_steps)
-        out = self.classifier.logit(self.features).reshape(self.coarse_shape)
-        return np.clip(out, -6, 6)
-
-    def _seeds(self, interactions, radius, shape, adapt=False) -> np.ndarray:
-        clicks = [i for i in interactions if isinstance(i, Click)]
-        out = _discs(shape, clicks, radius)
-        if adapt and self.params.adapt_radius > 0:
-            for c in clicks:
-                if c in self._radius:
-                    big = min(self.params.adapt_radius * self._radius[c], self.params.max_seed_radius)
-                    if big > radius:
-                        out |= _discs(shape, [c], big)
+    def _seeds(self, interactions, radius, shape) -> np.ndarray:
+        out = _discs(shape, [i for i in interactions if isinstance(i, Click)], radius)
         for stroke in (i for i in interactions if isinstance(i, Stroke)):
             pixels, region = disc_stroke(shape, stroke.points, stroke.radius)
             if not region.empty:
@@ -523,15 +487,6 @@ def _latest_wins(interactions: list, radius: float) -> list:
             continue
         out.append(item)
     return out
-
-
-def _distance_to_change(mask: np.ndarray, row: int, col: int, limit: int = 64) -> float:
-    """Distance from (row, col) to the nearest pixel whose label in ``mask`` differs (or the image border)."""
-    h, w = mask.shape
-    r0, r1, c0, c1 = max(0, row - limit), min(h, row + limit + 1), max(0, col - limit), min(w, col + limit + 1)
-    window = mask[r0:r1, c0:c1] == mask[row, col]
-    dist = ndimage.distance_transform_edt(np.pad(window, 1))[1:-1, 1:-1]
-    return float(dist[row - r0, col - c0])
 
 
 def _connected_to(mask: np.ndarray, seeds: np.ndarray) -> np.ndarray:
