@@ -15,9 +15,12 @@ from tests.gui.conftest import hover, make_image, wait_for_image
 def test_window_has_four_panels_and_pending_ones_are_disabled(window):
     titles = [window.tabs.tabText(i) for i in range(window.tabs.count())]
     assert titles == ["Image", "Segment", "Train", "GAN"]
-    for panel in (window.segment_panel, window.gan_panel):
+    for panel in (window.segment_panel,):
         assert panel.controls and not any(widget.isEnabled() for widget in panel.controls)
         assert "not available yet" in panel.banner.text()
+    # The GAN panel works; until a generator is loaded its sampling controls are disabled.
+    assert window.gan_panel.controls and not any(widget.isEnabled() for widget in window.gan_panel.controls)
+    assert window.gan_panel.grid_view.placeholder == "No generator loaded"
 
 
 def test_first_start_lists_the_generated_sample(qtbot, window):
