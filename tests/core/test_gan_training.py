@@ -126,7 +126,7 @@ def test_explorer_reads_a_checkpoint_of_a_run_still_training(trained_run, tmp_pa
 def test_other_losses_and_stabilisers_train_without_errors(tmp_path):
     data = write_idx(tmp_path / "d-images-idx3-ubyte", bright_squares(64))
     for loss, extra in (("hinge", {"r1": 1.0, "spectral_norm": True}), ("wgan-gp", {"ema": 0.0})):
-        result = train(tmp_path / loss, gan_config(data, 4, loss=loss, quality_every=0, **extra))
+        result = train(tmp_path / loss, gan_config(data, 10, loss=loss, quality_every=0, **extra))
         assert result.state == "finished"
         assert ("r1" in result.last_metrics) == (loss == "hinge")
         assert ("gradient_penalty" in result.last_metrics) == (loss == "wgan-gp")

@@ -15,9 +15,10 @@ from tests.gui.conftest import hover, make_image, wait_for_image
 def test_window_has_four_panels_whose_tools_wait_for_their_input(window):
     titles = [window.tabs.tabText(i) for i in range(window.tabs.count())]
     assert titles == ["Image", "Segment", "Train", "GAN"]
-    # the segment tools wait for an image, the GAN explorer for a trained GAN (a new workspace has none)
-    for panel in (window.segment_panel, window.gan_panel):
-        assert panel.controls and not any(widget.isEnabled() for widget in panel.controls)
+    # the segment tools wait for an image; the GAN explorer's sampling controls wait for a generator
+    assert not any(widget.isEnabled() for widget in window.segment_panel.controls)
+    assert window.gan_panel.controls and not any(widget.isEnabled() for widget in window.gan_panel.controls)
+    assert window.gan_panel.grid_view.placeholder == "No generator loaded"
 
 
 def test_first_start_lists_the_generated_sample(qtbot, window):
