@@ -299,24 +299,20 @@ class LabelMap:
 
     def undo(self) -> Region | None:
         """Revert the last edit; returns the region it changed, or None if there is nothing to undo."""
-        if not self._undo:
-            return None
-        edit = self._undo.pop()
-        if not edit.region.empty:
-            self.labels[edit.region.slices] = edit.before
-        self.names = dict(edit.names_before)
-        self._redo.append(edit)
-        self.revision += 1
-        return edit.region
+        return self._replay(self._undo, self._redo, forward=False)
 
     def redo(self) -> Region | None:
-        if not self._redo:
+        return self._replay(self._redo, self._undo, forward=True)
+
+    def _replay(self, source: list[_Edit], target: list[_Edit], forward: bool) -> Region | None:
+        """Move the newest edit of ``source`` to ``target``, applying its after (redo) or before (undo)."""
+        if not source:
             return None
-        edit = self._redo.pop()
+        edit = source.pop()
         if not edit.region.empty:
-            self.labels[edit.region.slices] = edit.after
-        self.names = dict(edit.names_after)
-        self._undo.append(edit)
+            self.labels[edit.region.slices] = edit.after if forward else edit.before
+        self.names = dict(edit.names_after if forward else edit.names_before)
+        target.append(edit)
         self.revision += 1
         return edit.region
 
