@@ -32,7 +32,7 @@ class Params:
     alpha: float = 1.0  # histogram smoothing (pseudo-count per bin)
     hist_sigma: float = 0.7  # Gaussian smoothing of the colour histograms, in bins
     geo_pixels: int = 28_000  # size of the grid geodesic distances are computed on
-    geo_weight: float = 2.0
+    geo_weight: float = 1.5
     geo_sigma: float = 1.5  # smoothing before the geodesic grid, so noise and fine texture are not "edges"
     geo_tau: float = 3.0
     border_offset: float = 2.0  # how much weaker the image border is than a negative click, as a seed
