@@ -130,7 +130,8 @@ def cmd_segment(args) -> int:
     except (KeyboardInterrupt, JobCancelled):
         print("\ninterrupted", file=sys.stderr)
         return 130
-    bar(Finished(result=result))
+    if bar.tty:  # end the bar's line (on a pipe every update is already its own line)
+        bar(Finished(result=result))
     print(f"wrote {len(result.written)} label map(s) to {args.output}"
           + (f"; {len(result.failed)} file(s) could not be read" if result.failed else ""))
     return 0 if result.written or not result.failed else 1

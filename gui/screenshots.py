@@ -116,13 +116,18 @@ def segmentation_scenes(window, workspace, tmp: Path, out: Path) -> None:
         deadline -= 1
     _wait(400)
     _grab(dialog, out / "seg_setup.png")
-    dialog.minutes.setValue(0.75)
+    dialog.minutes.setValue(5)
     dialog.crop.setValue(128)
     dialog.run_name.setText("unet-cells")
     dialog.accepted.connect(lambda: window.train_panel.start_training(
         workspace.runs_dir / dialog.run_name_text(), dialog.config))
     dialog.start_button.click()
-    _wait(40_000)
+    panel = window.train_panel
+    deadline = 300  # until a few sample grids and curve points exist (seconds on an idle 2-core machine)
+    while len(panel.timeline.steps) < 3 and deadline:
+        _wait(1000)
+        deadline -= 1
+    _wait(1500)
     _grab(window, out / "train_panel_unet.png")
     window.train_panel.stop_live()
     _wait(3000)

@@ -65,7 +65,7 @@ def unet_run_config(source: dict, hp: SegHyperparameters, class_names: dict | No
     budget = Budget(steps=hp.steps, epochs=hp.epochs, minutes=hp.minutes)
     config = RunConfig(task="unet", task_params=params, seed=int(hp.seed), batch_size=int(hp.batch_size),
                        learning_rates={"main": float(hp.learning_rate)}, budget=budget, log_every=10,
-                       sample_every=100, checkpoint_every=200, strategy=strategy,
+                       sample_every=50, checkpoint_every=200, strategy=strategy,
                        data_source=description or str(source))
     config.validate()
     from core.unet.model import UNetSpec
