@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.palette import label_colors
-from gui.qt_image import labels_to_qimage, rgb_to_qimage
+from gui.qt_image import outlined_labels_rgba, rgb_to_qimage
 
 OVERLAY_TILE = 512  # pixels per side of a label-overlay tile
 PYRAMID_MIN_SIDE = 1024  # halve a large image for zoomed-out display until it is this small
@@ -123,8 +123,14 @@ class ImageScene(QGraphicsScene):
         self._tiles.clear()
 
     def _paint_tile(self, top: int, left: int) -> None:
-        patch = self.labels[top : top + OVERLAY_TILE, left : left + OVERLAY_TILE]
-        self._tiles[(top, left)].setPixmap(QPixmap.fromImage(labels_to_qimage(patch, self.colors)))
+        height, width = self.labels.shape
+        bottom, right = min(top + OVERLAY_TILE, height), min(left + OVERLAY_TILE, width)
+        # one pixel of context on each side, so outlines continue across tile borders
+        t0, l0 = max(top - 1, 0), max(left - 1, 0)
+        context = self.labels[t0 : min(bottom + 1, height), l0 : min(right + 1, width)]
+        rgba = outlined_labels_rgba(context, self.colors)[top - t0 : top - t0 + bottom - top,
+                                                           left - l0 : left - l0 + right - left]
+        self._tiles[(top, left)].setPixmap(QPixmap.fromImage(rgb_to_qimage(rgba)))
 
     def overlay_color(self, row: int, col: int) -> QColor:
         """The overlay's colour (with alpha) at an image pixel, as drawn."""

@@ -140,6 +140,8 @@ def test_brush_eraser_fill_with_undo_and_redo(qtbot, panel, workspace):
     assert seg.label_map.labels[20, 40] == 0
     # the overlay pixmap follows the label map (updated region by region)
     assert seg.scene.overlay_color(20, 20).alpha() > 0 and seg.scene.overlay_color(20, 40).alpha() == 0
+    assert seg.scene.overlay_color(17, 22).getRgb() == (255, 255, 255, 255)  # objects are outlined in white
+    assert seg.scene.overlay_color(20, 22).getRgb()[:3] == tuple(int(v) for v in seg.scene.colors[seg.current_label])
     assert seg.save_now()
     assert np.array_equal(read_mask(workspace.masks_dir / "disc.png").labels, seg.label_map.labels)
 
