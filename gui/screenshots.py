@@ -171,6 +171,28 @@ def _gan_scene(window, run_dir: Path, out: Path, name: str, class_index: int = 0
     _grab(window, out / name)
 
 
+def _segment_with_model_scene(window, workspace, tmp: Path, out: Path) -> None:
+    """The Segment panel after "Segment this image" with the U-Net trained by segmentation_scenes."""
+    import shutil
+
+    run_dir = workspace.runs_dir / "unet-cells"
+    image = workspace.images_dir / "cells_07.png"  # the one image that run had no mask for
+    shutil.copy(Path(tmp) / "cells" / "images" / "cells_07.png", image)
+    window.image_panel.show_workspace()
+    window.image_panel.select_path(image)
+    panel = window.segment_panel
+    window.tabs.setCurrentWidget(panel)
+    tools = panel.model_tools
+    tools.refresh_runs()
+    tools.add_run(run_dir)
+    _wait_until(lambda: panel.image_path is not None and panel.image_path.name == image.name
+                and tools.segment_button.isEnabled(), 30)
+    tools.segment_button.click()
+    _wait_until(lambda: tools.handle is None and "prediction" in tools.status.text(), 120)
+    _wait(800)
+    _grab(window, out / "segment_panel_model.png")
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     gan_run = None
@@ -207,6 +229,7 @@ def main(argv: list[str] | None = None) -> int:
         _wait(300)
         if only_segmentation:
             segmentation_scenes(window, workspace, Path(tmp), out)
+            _segment_with_model_scene(window, workspace, Path(tmp), out)
             window.close()
             app.quit()
             return 0
@@ -233,6 +256,7 @@ def main(argv: list[str] | None = None) -> int:
         window.train_panel.stop_live()
         _wait(3000)
         segmentation_scenes(window, workspace, Path(tmp), out)
+        _segment_with_model_scene(window, workspace, Path(tmp), out)
         window.tabs.setCurrentWidget(window.image_panel)
         bad = Path(tmp) / "download.png"
         bad.write_text("<!DOCTYPE html><html>404</html>")
