@@ -35,6 +35,7 @@ class Params:
     geo_weight: float = 1.5
     geo_sigma: float = 1.5  # smoothing before the geodesic grid, so noise and fine texture are not "edges"
     geo_tau: float = 3.0
+    geo_floor: float = 0.0  # lowest geodesic log-odds (geo_tau units): < 0 lets "far from the clicks" argue background
     border_offset: float = 2.0  # how much weaker the image border is than a negative click, as a seed
     local_limit: float = 3.0  # geodesic radius of the region a click speaks for (0 = a plain disc)
     local_weight: float = 3.0
@@ -378,7 +379,11 @@ class ClickSegmenter:
         g_neg = self.geo_border + p.border_offset
         if negatives:
             g_neg = np.minimum(g_neg, self.geodesic.distance(self._geo_seeds(negatives)))
-        logit = p.geo_weight * np.clip((g_neg - g_pos) / p.geo_tau, -3, 3)
+        # Near a positive click the term argues for the object; far from all of them it stays neutral
+        # (geo_floor 0) and colour decides, so a click in a textured part can grow past its texture. With
+        # no positive click (a prior being corrected) there is nothing to be near: everything leans background.
+        floor = p.geo_floor if positives else -3.0
+        logit = p.geo_weight * np.clip((g_neg - g_pos) / p.geo_tau, floor, 3)
         return _resize_float(logit.astype(np.float32), self.coarse_shape)
 
     def _geo_seeds(self, interactions) -> np.ndarray:
