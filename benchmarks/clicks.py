@@ -46,6 +46,10 @@ walker takes ~20 s per click at 854x480 on a 2-core CPU, so by default it runs a
 and border are scaled, and the probabilities are resized back (bilinear) so IoU is still measured at full
 resolution; the resizing is part of the timed setup and click time.
 
+``corrections`` says why clicks are needed: the share of the error region a click was placed in that it fixed
+(positive and negative clicks apart), the new error it made elsewhere per pixel of that region, and the share
+of the error left after the last click that lies within 1.5 px of the true boundary.
+
 ``--baselines`` runs the two baselines after ``--method`` in the same process. To keep that manageable they
 see at most ``--baseline-max`` (35) images of the selection (every ceil(n / 35)th one); the comparison
 (NoC@90 of ``--method`` over the best baseline's, on the same images; the target is a ratio <= 1/1.5, and
@@ -72,7 +76,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from PIL import Image
-from scipy.ndimage import distance_transform_edt
+from scipy.ndimage import distance_transform_edt, label
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -157,6 +161,10 @@ class ImageResult:
     ious: list[float] = field(default_factory=list)  # IoU after click 1, 2, ...
     click_ms: list[float] = field(default_factory=list)  # add_click + probabilities, per click
     clicks: list[tuple[int, int, bool]] = field(default_factory=list)
+    # per click: pixels of the clicked error region, how many of them it fixed, new errors it made elsewhere
+    corrections: list[tuple[int, int, int]] = field(default_factory=list)
+    final_error: int = 0  # error pixels after the last click
+    final_error_at_boundary: int = 0  # of those, within 1.5 px of the true boundary
 
 
 def run_image(
@@ -185,11 +193,26 @@ def run_image(
         prob = seg.probabilities()
         result.click_ms.append((time.perf_counter() - start) * 1000)
         result.clicks.append(click)
-        pred = np.asarray(prob) > PRED_THRESHOLD
+        new_pred = np.asarray(prob) > PRED_THRESHOLD
+        result.corrections.append(_correction(gt, pred, new_pred, row, col))
+        pred = new_pred
         result.ious.append(float(iou(gt, pred)))
         if not all_clicks and len(result.ious) >= min_clicks and max(result.ious) >= max(NOC_THRESHOLDS):
             break
+    error = pred != gt
+    near_boundary = np.where(gt, distance_transform_edt(gt), distance_transform_edt(~gt)) <= 1.5
+    result.final_error = int(np.count_nonzero(error))
+    result.final_error_at_boundary = int(np.count_nonzero(error & near_boundary))
     return result
+
+
+def _correction(gt: np.ndarray, before: np.ndarray, after: np.ndarray, row: int, col: int) -> tuple[int, int, int]:
+    """What one click did: (size of the error region it was placed in, pixels of it fixed, new error pixels)."""
+    error_before, error_after = before != gt, after != gt
+    regions, _ = label(error_before)
+    clicked = regions == regions[row, col]
+    return (int(np.count_nonzero(clicked)), int(np.count_nonzero(clicked & ~error_after)),
+            int(np.count_nonzero(error_after & ~error_before)))
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -198,6 +221,25 @@ def percentile(values: list[float], q: float) -> float | None:
 
 def _round(value: float | None, digits: int) -> float | None:
     return None if value is None else round(value, digits)
+
+
+def _corrections_summary(results: list[ImageResult]) -> dict:
+    """Why clicks are needed: how much of the error region a click was placed in it fixes (by click kind),
+    how much new error it makes elsewhere, and how much of what is left hugs the true boundary."""
+    rows = np.array([c for r in results for c in r.corrections], dtype=np.float64).reshape(-1, 3)
+    kinds = np.array([k for r in results for (_, _, k) in r.clicks], dtype=bool)
+    out = {}
+    for name, pick in (("positive", kinds), ("negative", ~kinds)):
+        part = rows[pick] if len(kinds) == len(rows) else rows[:0]
+        if len(part):
+            out[f"{name}_clicks"] = int(len(part))
+            out[f"{name}_fixed_share_of_clicked_region"] = round(float(part[:, 1].sum() / max(part[:, 0].sum(), 1)), 3)
+    if len(rows):
+        out["new_error_per_clicked_region_pixel"] = round(float(rows[:, 2].sum() / max(rows[:, 0].sum(), 1)), 3)
+    final = sum(r.final_error for r in results)
+    if final:
+        out["final_error_within_1_5px_of_boundary"] = round(sum(r.final_error_at_boundary for r in results) / final, 3)
+    return out
 
 
 def summarize(method: str, results: list[ImageResult], max_clicks: int) -> dict:
@@ -223,6 +265,7 @@ def summarize(method: str, results: list[ImageResult], max_clicks: int) -> dict:
             "p95": _round(percentile(click_ms, 95), 1),
             "clicks_timed": len(click_ms),
         },
+        "corrections": _corrections_summary(results),
         "setup_s": {
             "mean": _round(float(np.mean(setup_s)), 3) if setup_s else None,
             "p95": _round(percentile(setup_s, 95), 3),
