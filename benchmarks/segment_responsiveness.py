@@ -64,6 +64,9 @@ def main() -> int:
     from gui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    from gui.gc_guard import collect_in_gui_thread
+
+    collect_in_gui_thread()  # as in the app: cyclic garbage is collected in the GUI thread only
     tmp = tempfile.TemporaryDirectory(prefix="seggan-segbench-")
     workspace = ensure_default_workspace(Path(tmp.name) / "workspace")
     rgb, labels = photo_like(args.width, args.height)

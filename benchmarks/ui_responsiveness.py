@@ -102,6 +102,9 @@ def main() -> int:
     args = parser.parse_args()
 
     app = QApplication(sys.argv[:1])
+    from gui.gc_guard import collect_in_gui_thread
+
+    collect_in_gui_thread()  # as in the app: cyclic garbage is collected in the GUI thread only
     from core.jobs import Finished, Metrics, Progress
     from core.workspace import ensure_default_workspace
     from gui.main_window import MainWindow

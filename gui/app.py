@@ -26,6 +26,9 @@ def main(argv: list[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("SegGAN Studio")
     app.setOrganizationName("SegGAN")
+    from gui.gc_guard import collect_in_gui_thread
+
+    collect_in_gui_thread()  # garbage Qt objects must never be destroyed by a worker thread's collection
     settings = QSettings("SegGAN", "SegGAN Studio")
     workspace_path = args.workspace or settings.value("workspace/path") or None
     try:

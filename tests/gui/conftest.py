@@ -8,7 +8,17 @@ from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
 from core.workspace import ensure_default_workspace
+from gui.gc_guard import collect_in_gui_thread, restore_automatic_collection
 from gui.main_window import MainWindow
+
+
+@pytest.fixture(scope="session", autouse=True)
+def gui_thread_garbage_collection(qapp):
+    """As in the app (gui.app.main): cyclic garbage is collected in the GUI thread only. Without it, widgets of
+    earlier tests collected by a training thread deadlocked the suite (see gui.gc_guard)."""
+    collect_in_gui_thread(0.2)
+    yield
+    restore_automatic_collection()
 
 
 @pytest.fixture
