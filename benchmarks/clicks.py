@@ -230,7 +230,7 @@ def _corrections_summary(results: list[ImageResult]) -> dict:
     kinds = np.array([k for r in results for (_, _, k) in r.clicks], dtype=bool)
     out = {}
     for name, pick in (("positive", kinds), ("negative", ~kinds)):
-        part = rows[pick] if len(kinds) == len(rows) else rows[:0]
+        part = rows[pick]
         if len(part):
             out[f"{name}_clicks"] = int(len(part))
             out[f"{name}_fixed_share_of_clicked_region"] = round(float(part[:, 1].sum() / max(part[:, 0].sum(), 1)), 3)

@@ -61,12 +61,10 @@ def main() -> int:
     from PySide6.QtWidgets import QApplication
 
     from core.workspace import ensure_default_workspace
+    from gui.gc_guard import application
     from gui.main_window import MainWindow
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    from gui.gc_guard import collect_in_gui_thread
-
-    collect_in_gui_thread()  # as in the app: cyclic garbage is collected in the GUI thread only
+    app = application()  # garbage is collected on the GUI thread only (gui/gc_guard.py)
     tmp = tempfile.TemporaryDirectory(prefix="seggan-segbench-")
     workspace = ensure_default_workspace(Path(tmp.name) / "workspace")
     rgb, labels = photo_like(args.width, args.height)

@@ -30,7 +30,6 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np  # noqa: E402
 from PySide6.QtCore import QSettings, Qt, QTimer  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
 
 
 def training_job(seconds: float, batch: int = 8, size: int = 256):
@@ -101,10 +100,9 @@ def main() -> int:
                         help="record the GUI thread's Python stack whenever a tick is 40 ms late")
     args = parser.parse_args()
 
-    app = QApplication(sys.argv[:1])
-    from gui.gc_guard import collect_in_gui_thread
+    from gui.gc_guard import application
 
-    collect_in_gui_thread()  # as in the app: cyclic garbage is collected in the GUI thread only
+    app = application()  # garbage is collected on the GUI thread only (gui/gc_guard.py)
     from core.jobs import Finished, Metrics, Progress
     from core.workspace import ensure_default_workspace
     from gui.main_window import MainWindow

@@ -16,19 +16,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from PySide6.QtCore import QSettings
-    from PySide6.QtWidgets import QApplication
 
     from core.logs import setup_logging
     from core.workspace import ensure_default_workspace
+    from gui.gc_guard import application
     from gui.main_window import MainWindow
 
     log_path = setup_logging()
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app = application()  # garbage is collected on the GUI thread only (gui/gc_guard.py)
     app.setApplicationName("SegGAN Studio")
     app.setOrganizationName("SegGAN")
-    from gui.gc_guard import collect_in_gui_thread
-
-    collect_in_gui_thread()  # garbage Qt objects must never be destroyed by a worker thread's collection
     settings = QSettings("SegGAN", "SegGAN Studio")
     workspace_path = args.workspace or settings.value("workspace/path") or None
     try:

@@ -10,6 +10,7 @@ pyqtgraph's GarbageCollector turns automatic collection off and collects on a GU
 from __future__ import annotations
 
 import gc
+import sys
 
 from pyqtgraph.util.garbage_collector import GarbageCollector
 
@@ -22,6 +23,16 @@ def collect_in_gui_thread(interval_s: float = 1.0) -> GarbageCollector:
     if _collector is None:
         _collector = GarbageCollector(interval=interval_s)
     return _collector
+
+
+def application():
+    """The process's QApplication (created if needed) with cyclic garbage collected on its thread: how the app,
+    the screenshot script and the GUI benchmarks start Qt."""
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    collect_in_gui_thread()
+    return app
 
 
 def restore_automatic_collection() -> None:

@@ -204,10 +204,9 @@ def main(argv: list[str] | None = None) -> int:
     argv = [a for a in argv if a != "--only-segmentation"]
     out = Path(argv[0] if argv else "docs/screenshots")
     out.mkdir(parents=True, exist_ok=True)
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    from gui.gc_guard import collect_in_gui_thread
+    from gui.gc_guard import application
 
-    collect_in_gui_thread()  # as in the app: cyclic garbage is collected in the GUI thread only
+    app = application()  # garbage is collected on the GUI thread only (gui/gc_guard.py)
 
     from core.maskio import write_mask
     from core.sample_scene import OBJECT_NAMES, make_sample_scene

@@ -41,8 +41,6 @@ class Params:
     local_weight: float = 3.0
     prior_weight: float = 2.0  # log-odds a prior mask adds (its pixels can still be corrected)
     memory_weight: float = 3.0  # log-odds the previous answer (before the last interaction) adds
-    fine_memory: bool = False  # the band cut remembers the previous answer at work resolution (else coarse)
-    warm_start: bool = False  # the first colour models come from the previous answer, not the clicks alone
 
 
 @dataclass(frozen=True)
@@ -119,7 +117,7 @@ class ClickSegmenter:
         self.geo_border = self.geodesic.distance(border)
         self.local_geodesic = GeodesicGrid(smooth) if p.local_limit > 0 else None
         self._coarse: dict = {}
-        self._history: dict[tuple, np.ndarray] = {}  # coarse masks by interactions, for memory and radii
+        self._history: dict[tuple, np.ndarray] = {}  # coarse answers by interactions, for memory
         self._regions: dict[Click, tuple[np.ndarray, np.ndarray]] = {}
         self.interactions: list[Click | Stroke] = []
         self._undo: list[list] = []
@@ -241,10 +239,10 @@ class ClickSegmenter:
             return
         interactions = [self._to_coarse(i) for i in active]
         prior_c = None if prior is None else _resize_float(prior, self.coarse_shape)
-        previous, previous_fine = self._history.get(tuple(self.interactions[:-1]), (None, None))
-        mask, logit, color, ratio, anchors, memory = self._coarse_cut(interactions, prior_c, previous)
+        previous = self._history.get(tuple(self.interactions[:-1]))
+        mask, logit, color, ratio, anchors = self._coarse_cut(interactions, prior_c, previous)
+        self._remember(mask)
         if not self.fine:
-            self._remember(mask, mask)
             self._mask = mask
             self._set_prob(mask, logit)
             return
@@ -256,7 +254,6 @@ class ClickSegmenter:
         rows, cols = np.nonzero(band.any(axis=1))[0], np.nonzero(band.any(axis=0))[0]
         if rows.size == 0:
             self._mask = np.zeros(self.shape, dtype=bool)
-            self._remember(mask, self._mask)
             self._set_prob(self._mask, _resize_float(logit, self.shape))
             return
         ky, kx = self.coarse_scale
@@ -266,13 +263,7 @@ class ClickSegmenter:
         rr = np.minimum(((np.arange(r0, r1) + 0.5) * ky).astype(np.intp), self.coarse_shape[0] - 1)
         cc = np.minimum(((np.arange(c0, c1) + 0.5) * kx).astype(np.intp), self.coarse_shape[1] - 1)
         window = (slice(r0, r1), slice(c0, c1))
-        unary = _resize_float(logit - color - memory, self.shape) + p.fine_color_weight * ratio[self.fine_bin_index]
-        if previous_fine is not None and p.memory_weight > 0:
-            if p.fine_memory:  # the previous answer's own (work-resolution) boundary
-                unary += p.memory_weight * (2 * previous_fine - 1.0)
-            else:
-                unary += _resize_float(np.asarray(memory, dtype=np.float32) + np.zeros(mask.shape, np.float32),
-                                       self.shape)
+        unary = _resize_float(logit - color, self.shape) + p.fine_color_weight * ratio[self.fine_bin_index]
         radius = p.fine_seed_radius
         hard_fg = self._seeds([i for i in active if i.positive], radius, self.shape)[window]
         hard_bg = self._seeds([i for i in active if not i.positive], radius, self.shape)[window]
@@ -283,11 +274,11 @@ class ClickSegmenter:
         fine = np.zeros(self.shape, dtype=bool)
         fine[window] = _connected_to(cut, keep)
         self._mask = fine
-        self._remember(mask, fine)
         self._set_prob(fine, unary)
 
-    def _remember(self, coarse: np.ndarray, fine: np.ndarray) -> None:
-        self._history[tuple(self.interactions)] = (coarse, fine)
+    def _remember(self, coarse: np.ndarray) -> None:
+        """Keeps the coarse answer to these interactions: the next interaction's memory."""
+        self._history[tuple(self.interactions)] = coarse
         if len(self._history) > 64:
             self._history.pop(next(iter(self._history)))
 
@@ -327,8 +318,6 @@ class ClickSegmenter:
         if previous is not None and p.memory_weight > 0:
             memory = p.memory_weight * (2 * previous - 1.0)
         mask = None if prior is None else prior > 0.5
-        if p.warm_start and previous is not None and previous.any():
-            mask = previous
         for _ in range(p.iterations):
             ratio = self._color_ratio(sample_fg, sample_bg, mask)
             color = ratio[self.bin_index]
@@ -337,11 +326,10 @@ class ClickSegmenter:
                 logit -= p.distance_weight * dist_pos / self._object_scale(mask)
             if prior is not None:
                 logit += p.prior_weight * (2 * prior - 1)
-            if previous is not None and p.memory_weight > 0:
-                logit += memory
+            logit += memory
             mask = graph_cut(logit, self.weights, p.smoothness, hard_fg, hard_bg)
             mask = _connected_to(mask, anchors)
-        return mask, logit, color, ratio, anchors, memory
+        return mask, logit, color, ratio, anchors
 
     def _seeds(self, interactions, radius, shape) -> np.ndarray:
         out = _discs(shape, [i for i in interactions if isinstance(i, Click)], radius)
