@@ -19,7 +19,7 @@ class Params:
     max_work_pixels: int = 450_000  # resolution of the answer (and of the boundary refinement)
     coarse_pixels: int = 60_000  # resolution of the global solve (colour models, geodesics, first cut)
     band: int = 3  # coarse pixels on each side of the coarse boundary that are re-cut at work resolution
-    fine_smoothness: float = 32.0  # strong: at work resolution the boundary should follow image edges
+    fine_smoothness: float = 44.0  # strong: at work resolution the boundary should follow image edges
     fine_color_weight: float = 4.0  # relative to the upsampled smooth terms (geodesic, memory, regions)
     fine_edge_sigma: float = 0.0  # no blur before the work-resolution edges: thin structures keep theirs
     fine_beta: float = 1.0  # scales GrabCut's contrast sensitivity of the work-resolution edges
