@@ -32,10 +32,10 @@ def neighbour_differences(lab: np.ndarray) -> list[np.ndarray]:
     return out
 
 
-def contrast_weights(differences: list[np.ndarray], beta_scale: float = 1.0) -> list[np.ndarray]:
+def contrast_weights(differences: list[np.ndarray]) -> list[np.ndarray]:
     """GrabCut's pairwise weights exp(-beta d^2) / distance, beta from the image's mean contrast."""
     mean = float(np.mean([d.mean() for d in differences]))
-    beta = beta_scale / (2.0 * mean) if mean > 0 else 0.0
+    beta = 1.0 / (2.0 * mean) if mean > 0 else 0.0
     weights = []
     for (dy, dx), diff in zip(OFFSETS, differences, strict=True):
         length = float(np.hypot(dy, dx))
