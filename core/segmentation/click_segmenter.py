@@ -119,7 +119,7 @@ class ClickSegmenter:
         self.geo_border = self.geodesic.distance(border)
         self.local_geodesic = GeodesicGrid(smooth) if p.local_limit > 0 else None
         self._coarse: dict = {}
-        self._history: dict[tuple, np.ndarray] = {}  # coarse answers by interactions, for memory
+        self._history: dict[tuple, np.ndarray] = {}  # answers (on the coarse grid) by interactions, for memory
         self._regions: dict[Click, tuple[np.ndarray, np.ndarray]] = {}
         self.interactions: list[Click | Stroke] = []
         self._undo: list[list] = []
@@ -243,8 +243,8 @@ class ClickSegmenter:
         prior_c = None if prior is None else _resize_float(prior, self.coarse_shape)
         previous = self._history.get(tuple(self.interactions[:-1]))
         mask, logit, color, ratio, anchors = self._coarse_cut(interactions, prior_c, previous)
-        self._remember(mask)
         if not self.fine:
+            self._remember(mask)
             self._mask = mask
             self._set_prob(mask, logit)
             return
@@ -255,6 +255,7 @@ class ClickSegmenter:
             mask, _EIGHT, iterations=p.band, border_value=1)
         rows, cols = np.nonzero(band.any(axis=1))[0], np.nonzero(band.any(axis=0))[0]
         if rows.size == 0:
+            self._remember(mask)
             self._mask = np.zeros(self.shape, dtype=bool)
             self._set_prob(self._mask, _resize_float(logit, self.shape))
             return
@@ -281,8 +282,8 @@ class ClickSegmenter:
         self._set_prob(fine, unary)
 
     def _remember(self, coarse: np.ndarray) -> None:
-        """Keeps the answer to these interactions on the coarse grid (soft where a coarse pixel is mixed): the next
-        interaction's memory."""
+        """Keeps the answer to these interactions, on the coarse grid (soft where a coarse pixel is mixed): the
+        next interaction's memory."""
         self._history[tuple(self.interactions)] = coarse
         if len(self._history) > 64:
             self._history.pop(next(iter(self._history)))
