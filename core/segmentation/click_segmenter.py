@@ -71,7 +71,7 @@ class ClickSegmenter:
     the click regions and, self-trained, of the current mask), geodesic distances to the positive and
     negative clicks, the geodesic region each click speaks for, a distance prior, and the previous answer
     (the final one before the last interaction, downsampled) as a soft prior, so a click corrects its own
-    region and keeps what earlier clicks fixed; then a contrast-sensitive graph cut keeps the parts connected
+    region and keeps what earlier clicks fixed (except a change the new click contradicts, see ``_revert``); then a contrast-sensitive graph cut keeps the parts connected
     to positive clicks. At work resolution (``self.shape``, up to ``max_work_pixels``) only a band around the
     coarse boundary is re-cut, with work-resolution colour evidence and strong, unblurred edges (the coarse
     terms only nudge it), so boundaries follow the image at a fraction of the cost.
@@ -242,6 +242,8 @@ class ClickSegmenter:
         interactions = [self._to_coarse(i) for i in active]
         prior_c = None if prior is None else _resize_float(prior, self.coarse_shape)
         previous = self._history.get(tuple(self.interactions[:-1]))
+        if previous is not None and isinstance(self.interactions[-1], Click):
+            previous = self._revert(previous)
         mask, logit, color, ratio, anchors = self._coarse_cut(interactions, prior_c, previous)
         if not self.fine:
             self._remember(mask)
@@ -280,6 +282,28 @@ class ClickSegmenter:
         # The memory is the answer the user saw: boundaries the band cut fixed stay fixed at the next click.
         self._remember(_resize_float(fine.astype(np.float32), self.coarse_shape))
         self._set_prob(fine, unary)
+
+    def _revert(self, previous: np.ndarray) -> np.ndarray:
+        """The memory without the last change where the new click contradicts it: a click inside a region the
+        previous interaction added (or removed) says that change was wrong, so that whole changed region is
+        remembered as it was before it (a leak is undone by one click, not whittled away by several)."""
+        before = self._history.get(tuple(self.interactions[:-2]))
+        if before is None:
+            return previous
+        click = self._to_coarse(self.interactions[-1])
+        r = min(self.coarse_shape[0] - 1, max(0, round(click.row)))
+        q = min(self.coarse_shape[1] - 1, max(0, round(click.col)))
+        was = previous > 0.5
+        if was[r, q] == click.positive:
+            return previous
+        change = was != (before > 0.5)
+        if not change[r, q]:
+            return previous
+        labels, _ = ndimage.label(change, _EIGHT)
+        region = labels == labels[r, q]
+        out = previous.copy()
+        out[region] = before[region]
+        return out
 
     def _remember(self, coarse: np.ndarray) -> None:
         """Keeps the answer to these interactions, on the coarse grid (soft where a coarse pixel is mixed): the

@@ -195,3 +195,27 @@ def test_memory_keeps_an_earlier_correction():
     seg.redo()
     assert np.array_equal(seg.mask(), mask)  # undo/redo give back exactly the answers seen before
     assert again[80, 80]
+
+
+def test_a_click_inside_the_last_change_reverts_it_in_the_memory():
+    """A negative click in what the last positive click added says that addition was wrong: the whole added
+    region is remembered as it was before it, not just the clicked spot."""
+    image, disc = two_touching_objects()
+    yy, xx = np.mgrid[: disc.shape[0], : disc.shape[1]]
+    square = (np.abs(yy - 80) < 40) & (xx >= 40) & (xx < 120)
+    seg = ClickSegmenter(image)
+    seg.add_click(80, 160)
+    before = seg.mask()
+    seg.add_click(80, 80, positive=True)  # the square joins the object
+    assert seg.mask()[square].mean() > 0.9
+    seg.add_click(60, 50, positive=False)
+    grid = seg.coarse_shape
+    previous = seg._history[tuple(seg.interactions[:-1])]
+    memory = seg._revert(previous)
+    changed = (previous > 0.5) != (seg._history[tuple(seg.interactions[:-2])] > 0.5)
+    assert changed.sum() > 0.2 * grid[0] * grid[1] * square.mean()
+    assert not (memory[changed] > 0.5).any()  # all of the addition, not only around the click
+    assert iou(seg.mask(), before) > 0.95 and iou(seg.mask(), disc) > 0.9
+    seg.add_click(100, 160, positive=False)  # a click outside the last change keeps the memory as it was
+    assert np.array_equal(seg._revert(seg._history[tuple(seg.interactions[:-1])]),
+                          seg._history[tuple(seg.interactions[:-1])])
