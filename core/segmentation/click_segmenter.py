@@ -38,9 +38,12 @@ class Params:
     geo_floor: float = 0.0  # lowest geodesic log-odds (geo_tau units): < 0 lets "far from the clicks" argue background
     border_offset: float = 2.0  # how much weaker the image border is than a negative click, as a seed
     local_limit: float = 3.0  # geodesic radius of the region a click speaks for (0 = a plain disc)
+    local_count: int = 50  # ... or its this many geodesically nearest pixels, if that is more (texture)
+    local_search: float = 10.0  # how far (geodesically) those nearest pixels are looked for
     local_weight: float = 3.0
     prior_weight: float = 2.0  # log-odds a prior mask adds (its pixels can still be corrected)
     memory_weight: float = 3.0  # log-odds the previous answer (before the last interaction) adds
+    revert_depth: int = 3  # how many interactions back a contradicted change is looked for (see _revert)
 
 
 @dataclass(frozen=True)
@@ -284,26 +287,30 @@ class ClickSegmenter:
         self._set_prob(fine, unary)
 
     def _revert(self, previous: np.ndarray) -> np.ndarray:
-        """The memory without the last change where the new click contradicts it: a click inside a region the
-        previous interaction added (or removed) says that change was wrong, so that whole changed region is
-        remembered as it was before it (a leak is undone by one click, not whittled away by several)."""
-        before = self._history.get(tuple(self.interactions[:-2]))
-        if before is None:
-            return previous
+        """The memory without the change the new click contradicts: a click inside a region that one of the
+        last ``revert_depth`` interactions added (or removed), and that is still as it left it, says that change
+        was wrong, so that whole changed region is remembered as it was before it (a leak is undone by one
+        click, not whittled away by several)."""
         click = self._to_coarse(self.interactions[-1])
         r = min(self.coarse_shape[0] - 1, max(0, round(click.row)))
         q = min(self.coarse_shape[1] - 1, max(0, round(click.col)))
         was = previous > 0.5
         if was[r, q] == click.positive:
             return previous
-        change = was != (before > 0.5)
-        if not change[r, q]:
-            return previous
-        labels, _ = ndimage.label(change, _EIGHT)
-        region = labels == labels[r, q]
-        out = previous.copy()
-        out[region] = before[region]
-        return out
+        n = len(self.interactions)
+        for depth in range(1, self.params.revert_depth + 1):
+            after = self._history.get(tuple(self.interactions[: n - depth]))
+            before = self._history.get(tuple(self.interactions[: n - depth - 1]))
+            if after is None or before is None:
+                return previous
+            change = (after > 0.5) != (before > 0.5)
+            if change[r, q] and (before[r, q] > 0.5) == click.positive:
+                labels, _ = ndimage.label(change, _EIGHT)
+                region = (labels == labels[r, q]) & ((after > 0.5) == was)
+                out = previous.copy()
+                out[region] = before[region]
+                return out
+        return previous
 
     def _remember(self, coarse: np.ndarray) -> None:
         """Keeps the answer to these interactions, on the coarse grid (soft where a coarse pixel is mixed): the
@@ -385,11 +392,25 @@ class ClickSegmenter:
             if c not in self._regions:
                 r = min(shape[0] - 1, max(0, round(c.row)))
                 q = min(shape[1] - 1, max(0, round(c.col)))
-                self._regions[c] = self.local_geodesic.local(r, q, p.local_limit)
+                self._regions[c] = self._local_region(r, q)
             index, dist = self._regions[c]
             np.maximum.at(strength, index, 1.0 - dist / p.local_limit)
         strength = strength.reshape(shape)
         return strength, strength > 0
+
+    def _local_region(self, row: int, col: int) -> tuple[np.ndarray, np.ndarray]:
+        """Flat indices of the region a click at (row, col) speaks for, and their distances rescaled to
+        [0, local_limit): the pixels within geodesic distance ``local_limit``, or if that is fewer (a click
+        in texture, where every step costs), the ``local_count`` geodesically nearest ones."""
+        p = self.params
+        index, dist = self.local_geodesic.local(row, col, max(p.local_limit, p.local_search))
+        reach = p.local_limit
+        if dist.size > p.local_count:
+            reach = max(reach, float(np.partition(dist, p.local_count)[p.local_count]))
+        else:
+            reach = max(reach, float(dist.max()) + 1e-3)
+        keep = dist < reach
+        return index[keep], dist[keep] * (p.local_limit / reach)
 
     def _geodesic_logit(self, positives, negatives) -> np.ndarray:
         p = self.params

@@ -219,3 +219,22 @@ def test_a_click_inside_the_last_change_reverts_it_in_the_memory():
     seg.add_click(100, 160, positive=False)  # a click outside the last change keeps the memory as it was
     assert np.array_equal(seg._revert(seg._history[tuple(seg.interactions[:-1])]),
                           seg._history[tuple(seg.interactions[:-1])])
+
+
+def test_a_click_in_texture_still_speaks_for_a_region():
+    """In strong texture every geodesic step is expensive; the click's region is then its nearest pixels."""
+    rng = np.random.default_rng(5)
+    noise = rng.integers(0, 256, (120, 160, 3), dtype=np.uint8)
+    flat = np.full((120, 160, 3), 120, dtype=np.uint8)
+    flat[:, 80:] = 30
+    sizes = {}
+    for name, image in (("noise", noise), ("flat", flat)):
+        seg = ClickSegmenter(image)
+        index, dist = seg._local_region(60, 40)
+        assert dist.size == index.size and (dist >= 0).all() and (dist < seg.params.local_limit).all()
+        sizes[name] = index.size
+        region = np.zeros(seg.coarse_shape, dtype=bool).ravel()
+        region[index] = True
+        sizes[name + "_right"] = region.reshape(seg.coarse_shape)[:, 82:].sum()
+    assert seg.params.local_count <= sizes["noise"] < 4 * seg.params.local_count
+    assert sizes["flat"] > 1000 and sizes["flat_right"] == 0  # a flat region is taken whole, up to its edge
