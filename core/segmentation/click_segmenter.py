@@ -40,7 +40,7 @@ class Params:
     local_limit: float = 3.0  # geodesic radius of the region a click speaks for (0 = a plain disc)
     local_count: int = 50  # ... or its this many geodesically nearest pixels, if that is more (texture)
     local_search: float = 10.0  # how far (geodesically) those nearest pixels are looked for
-    local_weight: float = 3.0
+    local_weight: float = 6.0
     prior_weight: float = 2.0  # log-odds a prior mask adds (its pixels can still be corrected)
     memory_weight: float = 3.0  # log-odds the previous answer (before the last interaction) adds
     revert_depth: int = 3  # how many interactions back a contradicted change is looked for (see _revert)
