@@ -40,7 +40,7 @@ class Params:
     local_limit: float = 3.0  # geodesic radius of the region a click speaks for (0 = a plain disc)
     local_count: int = 50  # ... or its this many geodesically nearest pixels, if that is more (texture)
     local_search: float = 10.0  # how far (geodesically) those nearest pixels are looked for
-    local_weight: float = 6.0
+    local_weight: float = 6.0  # log-odds a click adds at its own spot, fading to 0 at its region's edge
     prior_weight: float = 2.0  # log-odds a prior mask adds (its pixels can still be corrected)
     memory_weight: float = 3.0  # log-odds the previous answer (before the last interaction) adds
     revert_depth: int = 3  # how many interactions back a contradicted change is looked for (see _revert)
@@ -74,8 +74,8 @@ class ClickSegmenter:
     the click regions and, self-trained, of the current mask), geodesic distances to the positive and
     negative clicks, the geodesic region each click speaks for, a distance prior, and the previous answer
     (the final one before the last interaction, downsampled) as a soft prior, so a click corrects its own
-    region and keeps what earlier clicks fixed (except a change the new click contradicts, see ``_revert``); then a contrast-sensitive graph cut keeps the parts connected
-    to positive clicks. At work resolution (``self.shape``, up to ``max_work_pixels``) only a band around the
+    region and keeps what earlier clicks fixed (except a change the new click contradicts: see ``_revert``);
+    then a contrast-sensitive graph cut keeps the parts connected to positive clicks. At work resolution (``self.shape``, up to ``max_work_pixels``) only a band around the
     coarse boundary is re-cut, with work-resolution colour evidence and strong, unblurred edges (the coarse
     terms only nudge it), so boundaries follow the image at a fraction of the cost.
     A click contradicting an earlier click of the other label at the same spot replaces it.
