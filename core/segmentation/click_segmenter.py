@@ -75,9 +75,10 @@ class ClickSegmenter:
     negative clicks, the geodesic region each click speaks for, a distance prior, and the previous answer
     (the final one before the last interaction, downsampled) as a soft prior, so a click corrects its own
     region and keeps what earlier clicks fixed (except a change the new click contradicts: see ``_revert``);
-    then a contrast-sensitive graph cut keeps the parts connected to positive clicks. At work resolution (``self.shape``, up to ``max_work_pixels``) only a band around the
-    coarse boundary is re-cut, with work-resolution colour evidence and strong, unblurred edges (the coarse
-    terms only nudge it), so boundaries follow the image at a fraction of the cost.
+    then a contrast-sensitive graph cut keeps the parts connected to positive clicks. At work resolution
+    (``self.shape``, up to ``max_work_pixels``) only a band around the coarse boundary is re-cut, with
+    work-resolution colour evidence and strong, unblurred edges (the coarse terms only nudge it), so
+    boundaries follow the image at a fraction of the cost.
     A click contradicting an earlier click of the other label at the same spot replaces it.
     """
 
