@@ -293,8 +293,7 @@ class ClickSegmenter:
         was wrong, so that whole changed region is remembered as it was before it (a leak is undone by one
         click, not whittled away by several)."""
         click = self._to_coarse(self.interactions[-1])
-        r = min(self.coarse_shape[0] - 1, max(0, round(click.row)))
-        q = min(self.coarse_shape[1] - 1, max(0, round(click.col)))
+        r, q = _nearest_pixel(click.row, click.col, self.coarse_shape)
         was = previous > 0.5
         if was[r, q] == click.positive:
             return previous
@@ -391,9 +390,7 @@ class ClickSegmenter:
             return strength.reshape(shape), samples
         for c in clicks:
             if c not in self._regions:
-                r = min(shape[0] - 1, max(0, round(c.row)))
-                q = min(shape[1] - 1, max(0, round(c.col)))
-                self._regions[c] = self._local_region(r, q)
+                self._regions[c] = self._local_region(*_nearest_pixel(c.row, c.col, shape))
             index, dist = self._regions[c]
             np.maximum.at(strength, index, 1.0 - dist / p.local_limit)
         strength = strength.reshape(shape)
@@ -431,8 +428,8 @@ class ClickSegmenter:
         points = [(i.row, i.col) for i in interactions if isinstance(i, Click)]
         points += [pt for i in interactions if isinstance(i, Stroke) for pt in i.points]
         for row, col in points:
-            r = min(self.geo_shape[0] - 1, max(0, round((row + 0.5) * self.geo_scale[0] - 0.5)))
-            q = min(self.geo_shape[1] - 1, max(0, round((col + 0.5) * self.geo_scale[1] - 0.5)))
+            r, q = _nearest_pixel((row + 0.5) * self.geo_scale[0] - 0.5, (col + 0.5) * self.geo_scale[1] - 0.5,
+                                  self.geo_shape)
             seeds[r, q] = True
         return seeds
 
@@ -507,8 +504,13 @@ def _discs(shape, clicks, radius) -> np.ndarray:
         c0, c1 = int(max(0, np.floor(c.col - radius))), int(min(w, np.ceil(c.col + radius) + 1))
         yy, xx = np.ogrid[r0:r1, c0:c1]
         out[r0:r1, c0:c1] |= (yy - c.row) ** 2 + (xx - c.col) ** 2 <= radius**2
-        out[min(h - 1, max(0, round(c.row))), min(w - 1, max(0, round(c.col)))] = True
+        out[_nearest_pixel(c.row, c.col, shape)] = True
     return out
+
+
+def _nearest_pixel(row: float, col: float, shape) -> tuple[int, int]:
+    """The grid pixel nearest to (row, col), clamped into ``shape``."""
+    return min(shape[0] - 1, max(0, round(row))), min(shape[1] - 1, max(0, round(col)))
 
 
 def _distance_to(shape, interactions) -> np.ndarray:
@@ -516,7 +518,7 @@ def _distance_to(shape, interactions) -> np.ndarray:
     points = [(i.row, i.col) for i in interactions if isinstance(i, Click)]
     points += [pt for i in interactions if isinstance(i, Stroke) for pt in i.points]
     for row, col in points:
-        seeds[min(shape[0] - 1, max(0, round(row))), min(shape[1] - 1, max(0, round(col)))] = False
+        seeds[_nearest_pixel(row, col, shape)] = False
     return ndimage.distance_transform_edt(seeds).astype(np.float32)
 
 

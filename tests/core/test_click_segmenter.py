@@ -217,8 +217,8 @@ def test_a_click_inside_the_last_change_reverts_it_in_the_memory():
     assert not (memory[changed] > 0.5).any()  # all of the addition, not only around the click
     assert iou(seg.mask(), before) > 0.95 and iou(seg.mask(), disc) > 0.9
     seg.add_click(100, 160, positive=False)  # a click outside the last change keeps the memory as it was
-    assert np.array_equal(seg._revert(seg._history[tuple(seg.interactions[:-1])]),
-                          seg._history[tuple(seg.interactions[:-1])])
+    previous = seg._history[tuple(seg.interactions[:-1])]
+    assert np.array_equal(seg._revert(previous), previous)
 
 
 def test_a_click_in_texture_still_speaks_for_a_region():
