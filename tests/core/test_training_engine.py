@@ -140,6 +140,10 @@ def test_learning_rate_change_takes_effect_and_is_logged(tmp_path):
 
     def emit(event):
         events.append(event)
+        if isinstance(event, Progress):
+            # Progress is throttled to one event per 50 ms: waiting here makes every step report, so the
+            # change lands at step 13 however fast the machine trains (it used to miss on a fast one).
+            time.sleep(0.06)
         if isinstance(event, Progress) and event.done >= 12 and not getattr(emit, "done", False):
             emit.done = True
             control.set_learning_rate("main", 5e-4)
