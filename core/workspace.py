@@ -6,7 +6,9 @@ import os
 import shutil
 from pathlib import Path
 
-from core.atomic import atomic_open
+from PIL import Image
+
+from core.atomic import atomic_open, atomic_save
 from core.imageio import list_images
 
 DEFAULT_SAMPLE_NAME = "sample_scene.png"
@@ -84,7 +86,20 @@ def ensure_default_workspace(root: str | os.PathLike | None = None) -> Workspace
     first_start = not root.exists()
     workspace = Workspace.open(root)
     if first_start or not any(workspace.images()):
-        from core.sample_scene import save_sample_scene
-
-        save_sample_scene(workspace.images_dir / DEFAULT_SAMPLE_NAME)
+        save_sample(workspace)
     return workspace
+
+
+def save_sample(workspace: Workspace) -> Path:
+    """Put the generated sample scene in ``images/`` with its named four-object mask in ``masks/`` (a mask
+    the user already has there is kept), so a first start shows every panel with something to work on."""
+    from core.maskio import write_mask
+    from core.sample_scene import OBJECT_NAMES, make_sample_scene
+
+    image_path = workspace.images_dir / DEFAULT_SAMPLE_NAME
+    rgb, labels = make_sample_scene()
+    atomic_save(image_path, lambda handle: Image.fromarray(rgb).save(handle, format="PNG"))
+    mask_path = workspace.mask_path(image_path)
+    if not mask_path.exists():
+        write_mask(mask_path, labels, names=dict(enumerate(OBJECT_NAMES, start=1)))
+    return image_path

@@ -9,6 +9,7 @@ from PIL import Image
 
 from core.atomic import atomic_open, atomic_write_json, atomic_write_text
 from core.imageio import load_image
+from core.maskio import read_mask, write_mask
 from core.sample_scene import OBJECT_NAMES, make_sample_scene
 from core.workspace import DEFAULT_SAMPLE_NAME, Workspace, ensure_default_workspace
 
@@ -72,6 +73,26 @@ def test_first_start_creates_sample_scene(tmp_path):
     # a second start does not add another copy
     ensure_default_workspace(tmp_path / "fresh")
     assert len(Workspace.open(tmp_path / "fresh").images()) == 1
+
+
+def test_first_start_sample_scene_comes_with_its_named_mask(tmp_path):
+    """The README's first picture: the sample scene with its four labelled objects, not an empty overlay."""
+    workspace = ensure_default_workspace(tmp_path / "fresh")
+    mask = read_mask(workspace.mask_path(workspace.images()[0]), expected_size=(640, 480))
+    _, labels = make_sample_scene()
+    np.testing.assert_array_equal(mask.labels, labels)
+    assert mask.report.names == {1: "ball", 2: "box", 3: "ring", 4: "leaf"}
+
+
+def test_restoring_the_sample_keeps_a_mask_the_user_made(tmp_path):
+    workspace = ensure_default_workspace(tmp_path / "fresh")
+    mask_path = workspace.mask_path(workspace.images()[0])
+    mine = np.zeros((480, 640), np.uint8)
+    mine[:10, :10] = 7
+    write_mask(mask_path, mine)
+    workspace.images()[0].unlink()  # the images folder is empty again: the sample comes back
+    ensure_default_workspace(tmp_path / "fresh")
+    np.testing.assert_array_equal(read_mask(mask_path).labels, mine)
 
 
 def test_sample_scene_has_distinct_objects_on_textured_background():

@@ -163,12 +163,13 @@ def test_workspace_mask_is_shown_as_overlay_with_opacity_and_colours(qtbot, wind
 
 def test_mask_of_wrong_size_is_reported_not_shown(qtbot, window, workspace, tmp_path):
     window.image_panel.image_list.setCurrentRow(0)
-    qtbot.waitUntil(lambda: window.scene.rgb is not None, timeout=5000)
+    qtbot.waitUntil(lambda: window.scene.labels is not None, timeout=5000)  # the sample's own mask
+    shown = window.scene.labels.copy()
     write_mask(tmp_path / "small.png", np.ones((10, 10), np.uint8))
     window.image_panel.load_mask_file(tmp_path / "small.png")
     qtbot.waitUntil(lambda: len(window.errors.dialogs) == 1, timeout=5000)
     assert "mask is 10x10 but its image is 640x480" in window.errors.dialogs[0].text()
-    assert window.scene.labels is None or not window.scene.labels.any()  # nothing of the bad mask shown
+    assert np.array_equal(window.scene.labels, shown)  # nothing of the bad mask shown
 
 
 def test_recent_entry_that_vanished_is_reported_and_removed(qtbot, window, tmp_path):

@@ -18,6 +18,7 @@ def panel(window):
 
 
 def test_the_menu_opens_the_setup_and_the_workspace_is_previewed(qtbot, panel, workspace):
+    workspace.mask_path("sample_scene.png").unlink()  # the sample's own mask removed: an image not annotated
     for i in range(3):
         rgb, labels = synthetic_pair(40, 48, seed=i)
         Image.fromarray(rgb).save(workspace.images_dir / f"cell{i}.png")
@@ -30,7 +31,7 @@ def test_the_menu_opens_the_setup_and_the_workspace_is_previewed(qtbot, panel, w
     qtbot.waitUntil(lambda: dialog.preview is not None, timeout=10_000)
     assert dialog.pairs.count() == 3
     assert dialog.classes.value() == 3  # from the masks' largest label
-    # the sample scene the workspace starts with has no mask yet: listed, not an error
+    # an image without a mask: listed, not an error
     texts = [dialog.problems.item(i).text() for i in range(dialog.problems.count())]
     assert any("sample_scene.png: not annotated yet" in t for t in texts)
     assert "3 usable pairs · 3 classes" in dialog.summary.text()
