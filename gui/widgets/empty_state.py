@@ -1,0 +1,34 @@
+"""An empty panel's page that says what to do next (a title and a few lines of rich text)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from gui.widgets.layout import never_widens
+
+
+class EmptyState(QWidget):
+    def __init__(self, title: str = "", text: str = "", parent=None):
+        super().__init__(parent)
+        self.title = QLabel()
+        self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.title.setStyleSheet("QLabel { font-size: 16pt; font-weight: bold; color: #555; }")
+        self.text = QLabel()
+        self.text.setWordWrap(True)
+        self.text.setTextFormat(Qt.TextFormat.RichText)
+        self.text.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+        self.text.setStyleSheet("QLabel { font-size: 11pt; color: #555; }")
+        self.text.setMaximumWidth(560)
+        never_widens(self.text)
+        layout = QVBoxLayout(self)
+        layout.addStretch(2)
+        layout.addWidget(self.title)
+        layout.addSpacing(12)
+        layout.addWidget(self.text, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addStretch(3)
+        self.set_text(title, text)
+
+    def set_text(self, title: str, text: str) -> None:
+        self.title.setText(title)
+        self.text.setText(text)
