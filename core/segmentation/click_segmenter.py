@@ -189,6 +189,15 @@ class ClickSegmenter:
     def can_redo(self) -> bool:
         return bool(self._redo)
 
+    def restore(self, interactions) -> None:
+        """Bring back an object's clicks and strokes (as ``interactions`` returned them), each one undoable
+        again: undoing the acceptance of an object returns to editing it."""
+        interactions = list(interactions)
+        self._undo = [interactions[:count] for count in range(len(interactions))]
+        self._redo.clear()
+        self.interactions = interactions
+        self._stale = True
+
     def reset(self) -> None:
         """Forget every click and stroke (the prior stays)."""
         self.interactions = []

@@ -76,7 +76,8 @@ def _serve(conn) -> None:  # runs in the child
                 reply = list(segmenter.interactions)
             else:
                 method = {"click": segmenter.add_click, "stroke": segmenter.add_stroke, "undo": segmenter.undo,
-                          "redo": segmenter.redo, "reset": segmenter.reset, "prior": segmenter.set_prior}[command]
+                          "redo": segmenter.redo, "reset": segmenter.reset, "prior": segmenter.set_prior,
+                          "restore": segmenter.restore}[command]
                 method(*args)
                 reply = None
             conn.send((True, reply))

@@ -122,6 +122,24 @@ def test_undo_redo_reset():
     assert not seg.mask().any() and not seg.can_undo()
 
 
+def test_restored_clicks_give_the_same_mask_and_undo_one_by_one():
+    """Undoing an accepted object gives its clicks back to the segmenter (the Segment panel's undo)."""
+    image, gt = disc_on_noise()
+    seg = ClickSegmenter(image)
+    seg.add_click(80, 120)
+    one = seg.mask().copy()
+    seg.add_click(10, 10, positive=False)
+    two = seg.mask().copy()
+    kept = list(seg.interactions)
+    seg.reset()
+    assert not seg.mask().any()
+    seg.restore(kept)
+    assert seg.interactions == kept and np.array_equal(seg.mask(), two)
+    assert seg.undo() and np.array_equal(seg.mask(), one)
+    assert seg.undo() and not seg.mask().any() and not seg.can_undo()
+    assert seg.redo() and seg.redo() and np.array_equal(seg.mask(), two)
+
+
 def test_strokes_seed_the_object_and_the_background():
     image, disc = two_touching_objects()
     seg = ClickSegmenter(image)
