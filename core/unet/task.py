@@ -29,11 +29,31 @@ def auto_class_weights(class_pixels: np.ndarray) -> list[float]:
     return (weights / weights.mean()).round(4).tolist()
 
 
-def _caption(text: str, width: int, height: int = 14) -> np.ndarray:
-    from PIL import Image, ImageDraw
+SAMPLE_COLUMNS = ("image", "truth", "prediction")
+SAMPLE_GAP = 4  # white pixels between columns and rows of the sample grid
 
-    strip = Image.new("RGB", (width, height), (255, 255, 255))
-    ImageDraw.Draw(strip).text((2, 1), text, fill=(0, 0, 0))
+
+def _header(caption: str, cell: int, columns=SAMPLE_COLUMNS, gap: int = SAMPLE_GAP) -> np.ndarray:
+    """The strip above the sample grid: a caption line, then each column's title centred over it, in a font
+    sized to the crops (the grid is shown scaled down to fit the Samples pane: 8 px bitmap text was unreadable
+    there)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    width = len(columns) * cell + (len(columns) - 1) * gap
+    size = max(10, min(22, cell // 7))
+    font = ImageFont.load_default(size=size)  # Pillow's bundled scalable font: nothing to install or download
+    line = size + size // 2
+    strip = Image.new("RGB", (width, 2 * line + 2), (255, 255, 255))
+    draw = ImageDraw.Draw(strip)
+    caption_font = font
+    while caption_font.getlength(caption) > width - 4 and caption_font.size > 7:  # narrow grids: smaller text
+        caption_font = ImageFont.load_default(size=caption_font.size - 1)
+    draw.text((width / 2, line / 2), caption, fill=(0, 0, 0), font=caption_font, anchor="mm")
+    for index, title in enumerate(columns):
+        if font.getlength(title) > cell + gap:  # small crops: "pred" rather than a clipped "prediction"
+            title = {"image": "img", "prediction": "pred"}.get(title, title)
+        centre = index * (cell + gap) + cell / 2
+        draw.text((centre, line + line / 2), title, fill=(90, 90, 90), font=font, anchor="mm")
     return np.asarray(strip)
 
 
@@ -170,13 +190,13 @@ class UNetTask(Task):
         self.last_validation = segmentation_scores(labels, predicted, self.spec.num_classes)
         rows = []
         for img, truth, pred in zip(images, labels, predicted, strict=True):
-            gap = np.full((img.shape[0], 4, 3), 255, np.uint8)
+            gap = np.full((img.shape[0], SAMPLE_GAP, 3), 255, np.uint8)
             rows.append(np.concatenate([img, gap, colourise(truth), gap, colourise(pred)], axis=1))
-            rows.append(np.full((4, rows[-1].shape[1], 3), 255, np.uint8))
+            rows.append(np.full((SAMPLE_GAP, rows[-1].shape[1], 3), 255, np.uint8))
         grid = np.concatenate(rows[:-1], axis=0)
         which = "validation" if len(self._val) else "training"
-        caption = f"step {step}  {which} IoU {self.last_validation.mean_iou:.3f}"
-        return np.concatenate([_caption(caption, grid.shape[1]), grid], axis=0)
+        caption = f"step {step} · {which} IoU {self.last_validation.mean_iou:.3f}"
+        return np.concatenate([_header(caption, images.shape[2]), grid], axis=0)
 
     def architecture(self) -> dict:
         return {"task": self.name, "model": self.spec.to_dict(), "params": self.params}

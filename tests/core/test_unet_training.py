@@ -56,8 +56,9 @@ def test_run_folder_has_curves_samples_and_weights(trained):
     header = (run_dir / "metrics.csv").read_text().splitlines()[0]
     assert {"loss", "pixel_accuracy", "iou"} <= set(header.split(","))
     grid = np.asarray(Image.open(run_dir / "samples" / "step_000180.png"))
-    # a caption, then 4 rows of image | truth | prediction, 32 px crops with 4 px gaps
-    assert grid.shape == (14 + 4 * 32 + 3 * 4, 3 * 32 + 2 * 4, 3)
+    # a caption and the column titles (two 15 px lines at 32 px crops), then 4 rows of image | truth |
+    # prediction, 32 px crops with 4 px gaps
+    assert grid.shape == (32 + 4 * 32 + 3 * 4, 3 * 32 + 2 * 4, 3)
     assert (run_dir / "model" / "unet.weights.h5").is_file()
     architecture = json.loads((run_dir / "model" / "architecture.json").read_text())
     assert architecture["model"]["depth"] == 2 and architecture["model"]["num_classes"] == 2
