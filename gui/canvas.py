@@ -254,6 +254,7 @@ class ImageView(QGraphicsView):
         self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag if pan_with_left else QGraphicsView.DragMode.NoDrag)
         self.setFrameShape(QGraphicsView.Shape.NoFrame)
         self.setMinimumSize(200, 150)
+        self.empty_text = ""  # what to do next, drawn over the empty view while there is no image
         scene.image_changed.connect(self._on_image_changed)
 
     @property
@@ -295,10 +296,25 @@ class ImageView(QGraphicsView):
 
     def _on_image_changed(self) -> None:
         self.fit()
+        self.viewport().update()
 
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802 - Qt API
         super().drawBackground(painter, rect)
         self._scene.draw_image(painter, self._zoom)
+
+    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802 - Qt API
+        super().drawForeground(painter, rect)
+        if self._scene.rgb is not None or not self.empty_text:
+            return
+        painter.save()
+        painter.resetTransform()  # viewport pixels: the hint stays put and readable at any zoom
+        font = painter.font()
+        font.setPointSizeF(font.pointSizeF() * 1.25)
+        painter.setFont(font)
+        painter.setPen(QColor(200, 203, 210))
+        area = self.viewport().rect().adjusted(48, 48, -48, -48)
+        painter.drawText(area, int(Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap), self.empty_text)
+        painter.restore()
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
         super().resizeEvent(event)

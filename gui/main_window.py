@@ -7,19 +7,24 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSizePolicy, QTabWidget
 
 import core
 from core.imageio import IMAGE_SUFFIXES
 from core.jobs import Failed, Finished
-from core.workspace import Workspace
+from core.workspace import DEFAULT_SAMPLE_NAME, Workspace
 from gui.canvas import ImageScene
 from gui.errors import ErrorReporter
+from gui.help.getting_started import GettingStartedDialog
+from gui.help.shortcuts import ShortcutsDialog
 from gui.panels.gan_panel import GanPanel
 from gui.panels.image_panel import ImagePanel
 from gui.panels.segment_panel import SegmentPanel
 from gui.panels.train_panel import TrainPanel
 from gui.recent import RecentPaths
+from gui.resources import app_icon
+from gui.widgets import file_dialogs
+from gui.widgets.elided_label import ElidedLabel
 from gui.workers import WorkerBridge
 
 log = logging.getLogger(__name__)
@@ -40,10 +45,12 @@ class MainWindow(QMainWindow):
                  load_tensorflow: bool = True):
         super().__init__()
         self.setWindowTitle("SegGAN Studio")
+        self.setWindowIcon(app_icon())
         self.resize(1400, 880)
         self.setAcceptDrops(True)
         self.settings = settings or QSettings("SegGAN", "SegGAN Studio")
         self.recent = RecentPaths(self.settings)
+        file_dialogs.configure(self.settings, workspace.root)
         self.workspace = workspace
         self.device_report = None
         self.bridge = WorkerBridge(self)
@@ -62,9 +69,11 @@ class MainWindow(QMainWindow):
             self.tabs.addTab(panel, title)
         self.setCentralWidget(self.tabs)
 
-        self.status_text = QLabel()
+        self.status_text = ElidedLabel()  # a long status line is elided, never widens the window
         self.tf_status = QLabel("TensorFlow not loaded")
-        self.jobs_status = QLabel()
+        self.jobs_status = ElidedLabel()
+        self.jobs_status.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        self.jobs_status.setMaximumWidth(260)
         self.statusBar().addWidget(self.status_text, 1)
         self.statusBar().addPermanentWidget(self.jobs_status)
         self.statusBar().addPermanentWidget(self.tf_status)
@@ -80,6 +89,12 @@ class MainWindow(QMainWindow):
         self.image_panel.load_failed.connect(lambda path, msg: self.errors.report("Could not open", msg))
         self.image_panel.path_opened.connect(self._remember)
         self.bridge.busy_changed.connect(self._on_busy)
+        # runs appear and end while other panels show lists of them: the Train panel watches the runs folder
+        self.train_panel.runs_changed.connect(self.gan_panel.refresh_runs)
+        self.train_panel.runs_changed.connect(self.segment_panel.model_tools.refresh_runs)
+        self.shortcuts_dialog: ShortcutsDialog | None = None
+        self.getting_started = GettingStartedDialog(self)
+        self.getting_started.panel_requested.connect(self.tabs.setCurrentIndex)
 
         self._build_menus()
         self._update_title()
@@ -97,7 +112,8 @@ class MainWindow(QMainWindow):
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         self.open_workspace_action = QAction("Open &Workspace…", self, triggered=self.open_workspace_dialog)
         self.load_mask_action = QAction("Load &Mask…", self, triggered=self.load_mask_dialog)
-        quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit, triggered=self.close)
+        # Ctrl+Q spelled out: QKeySequence.StandardKey.Quit is unbound on some platforms
+        quit_action = QAction("&Quit", self, shortcut=QKeySequence("Ctrl+Q"), triggered=self.close)
         file_menu.insertAction(self.recent_menu.menuAction(), self.open_action)
         file_menu.insertAction(self.recent_menu.menuAction(), self.open_folder_action)
         file_menu.addSeparator()
@@ -108,17 +124,49 @@ class MainWindow(QMainWindow):
         self.image_panel.load_mask_button.clicked.connect(self.load_mask_dialog)
 
         view_menu = self.menuBar().addMenu("&View")
-        view = self.image_panel.view
-        for text, shortcut, slot in (("Fit", "Ctrl+0", view.fit), ("Actual Pixels", "Ctrl+1", view.actual_size),
-                                     ("Zoom In", QKeySequence.StandardKey.ZoomIn, lambda: view.zoom_by(1.25)),
-                                     ("Zoom Out", QKeySequence.StandardKey.ZoomOut, lambda: view.zoom_by(0.8))):
+        # the view of the panel on screen (the Segment panel has its own zoom), not always the Image panel's
+        for text, shortcut, slot in (
+                ("Fit", "Ctrl+0", lambda: self.current_view().fit()),
+                ("Actual Pixels", "Ctrl+1", lambda: self.current_view().actual_size()),
+                ("Zoom In", QKeySequence.StandardKey.ZoomIn, lambda: self.current_view().zoom_by(1.25)),
+                ("Zoom Out", QKeySequence.StandardKey.ZoomOut, lambda: self.current_view().zoom_by(0.8))):
             action = QAction(text, self, triggered=slot)
             action.setShortcut(QKeySequence(shortcut) if isinstance(shortcut, str) else shortcut)
             view_menu.addAction(action)
 
         help_menu = self.menuBar().addMenu("&Help")
+        self.getting_started_action = QAction("&Getting Started", self, shortcut=QKeySequence("F1"),
+                                              triggered=self.show_getting_started)
+        self.shortcuts_action = QAction("&Keyboard Shortcuts", self, shortcut=QKeySequence("?"),
+                                        triggered=self.show_shortcuts)
+        for action in (self.getting_started_action, self.shortcuts_action):
+            help_menu.addAction(action)
+        help_menu.addSeparator()
         help_menu.addAction(QAction("Open Log Folder", self, triggered=self._open_log_folder))
         help_menu.addAction(QAction("About SegGAN Studio", self, triggered=self._about))
+
+    def current_view(self):
+        """The image view of the panel on screen (View menu actions act on it)."""
+        if self.tabs.currentWidget() is self.segment_panel:
+            return self.segment_panel.view
+        return self.image_panel.view
+
+    def show_shortcuts(self) -> None:
+        if self.shortcuts_dialog is None:
+            self.shortcuts_dialog = ShortcutsDialog(self)
+        self.shortcuts_dialog.show()
+        self.shortcuts_dialog.raise_()
+
+    def show_getting_started(self) -> None:
+        """The four-page walk through the panels, on the sample scene when the workspace has it."""
+        sample = self.workspace.images_dir / DEFAULT_SAMPLE_NAME
+        if sample.is_file() and self.image_panel.current_path != sample:
+            self.image_panel.show_workspace()
+            self.image_panel.select_path(sample)
+        geometry = self.geometry()  # bottom right, over the panels' side columns rather than the image
+        self.getting_started.move(geometry.right() - self.getting_started.width() - 40,
+                                  geometry.bottom() - self.getting_started.height() - 60)
+        self.getting_started.start()
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
@@ -137,31 +185,30 @@ class MainWindow(QMainWindow):
 
     # actions -----------------------------------------------------------------------------------------
     def open_images_dialog(self) -> None:
-        files, _ = QFileDialog.getOpenFileNames(self, "Open images", str(self._last_dir()), IMAGE_FILTER)
+        files = file_dialogs.open_files(self, "images", "Open images", IMAGE_FILTER)
         if files:
             self.open_paths(files)
 
     def open_folder_dialog(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Open folder of images", str(self._last_dir()))
+        folder = file_dialogs.existing_folder(self, "images", "Open folder of images")
         if folder:
             self.open_paths([folder])
 
     def open_workspace_dialog(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Open workspace folder", str(self.workspace.root))
+        folder = file_dialogs.existing_folder(self, "workspace", "Open workspace folder")
         if folder:
             self.set_workspace(folder)
 
     def load_mask_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Load mask", str(self.workspace.masks_dir),
-                                              "PNG label maps (*.png);;Images (*.png *.tif *.tiff *.bmp *.gif)")
+        path = file_dialogs.open_file(self, "masks", "Load mask",
+                                      "PNG label maps (*.png);;Images (*.png *.tif *.tiff *.bmp *.gif)")
         if path:
             self.image_panel.load_mask_file(path)
 
     def open_paths(self, paths: list[str]) -> None:
         self.tabs.setCurrentWidget(self.image_panel)
         self.image_panel.open_paths(paths)
-        first = Path(paths[0])
-        self.settings.setValue("dialogs/last_dir", str(first if first.is_dir() else first.parent))
+        file_dialogs.remember("images", paths[0])  # dropped and recent files count as chosen too
 
     def open_recent(self, path: str) -> None:
         if not Path(path).exists():
@@ -182,10 +229,8 @@ class MainWindow(QMainWindow):
         self.train_panel.set_workspace(workspace)
         self.gan_panel.set_workspace(workspace)
         self.settings.setValue("workspace/path", str(workspace.root))
+        file_dialogs.set_workspace(workspace.root)
         self._update_title()
-
-    def _last_dir(self) -> Path:
-        return Path(str(self.settings.value("dialogs/last_dir", str(self.workspace.images_dir))))
 
     def _update_title(self) -> None:
         self.setWindowTitle(f"SegGAN Studio — {self.workspace.root.name}")
@@ -220,7 +265,13 @@ class MainWindow(QMainWindow):
         self.errors.report(f"{handle.name} failed", event.error, event.details)
 
     def _on_busy(self, count: int) -> None:
-        self.jobs_status.setText(f"{count} job{'s' if count != 1 else ''} running" if count else "")
+        working = self.bridge.working
+        if len(working) == 1:
+            text = f"{working[0].name[:1].upper()}{working[0].name[1:]}…"
+        else:
+            text = f"{len(working)} jobs running" if working else ""
+        self.jobs_status.setText(text)
+        self.jobs_status.setToolTip("\n".join(handle.name for handle in working))
 
     # drag and drop ----------------------------------------------------------------------------------
     def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt API
@@ -239,7 +290,8 @@ class MainWindow(QMainWindow):
         """The Segment panel edits the image the Image panel shows, starting from its mask if it has one."""
         report = self.image_panel.mask_report
         names = dict(report.names) if report is not None and report.names else None
-        self.segment_panel.set_image(image.rgb, self.image_panel.current_path, self.scene.labels, names)
+        self.segment_panel.set_image(image.rgb, self.image_panel.current_path, self.scene.labels, names,
+                                     loaded=image)
 
     def _retrain(self, config, base_run_dir) -> None:
         """Retrain from corrections: a new run in the Train panel, started from the chosen model."""

@@ -30,9 +30,10 @@ class JobHandle(QObject):
     done = Signal(object)  # the last event: Finished or Failed
     _from_worker = Signal(object)  # emitted on the worker thread, queued to the GUI thread
 
-    def __init__(self, job: Job, name: str, total: int | None = None, parent=None):
+    def __init__(self, job: Job, name: str, total: int | None = None, parent=None, background: bool = False):
         super().__init__(parent)
         self.name = name
+        self.background = background  # runs until cancelled (following a run, an explorer): not "work"
         self.token = CancelToken()
         self.last_event: Event | None = None
         self.finished = False
@@ -70,7 +71,7 @@ class WorkerBridge(QObject):
     job_started = Signal(object)  # JobHandle
     job_done = Signal(object)  # JobHandle
     job_failed = Signal(object, object)  # JobHandle, Failed
-    busy_changed = Signal(int)  # number of running jobs
+    busy_changed = Signal(int)  # number of running jobs that do work (background services not counted)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -80,9 +81,16 @@ class WorkerBridge(QObject):
     def running(self) -> list[JobHandle]:
         return list(self._handles)
 
+    @property
+    def working(self) -> list[JobHandle]:
+        """Running jobs that end by themselves. Background jobs (a watcher following a run folder, the GAN
+        explorer's render loop) run as long as their view is open: counting them would say "1 job running"
+        forever after the work is done."""
+        return [handle for handle in self._handles if not handle.background]
+
     def start(self, job: Job, name: str, *, on_event: Callable[[Event], None] | None = None,
-              total: int | None = None, report_errors: bool = True) -> JobHandle:
-        handle = JobHandle(job, name, total, self)
+              total: int | None = None, report_errors: bool = True, background: bool = False) -> JobHandle:
+        handle = JobHandle(job, name, total, self, background=background)
         if on_event is not None:
             handle.event.connect(on_event)
         handle.done.connect(lambda event, h=handle: self._on_done(h, event, report_errors))
@@ -90,7 +98,7 @@ class WorkerBridge(QObject):
         handle.start()
         log.info("job started: %s", name)
         self.job_started.emit(handle)
-        self.busy_changed.emit(len(self._handles))
+        self.busy_changed.emit(len(self.working))
         return handle
 
     def _on_done(self, handle: JobHandle, event: Event, report_errors: bool) -> None:
@@ -104,7 +112,7 @@ class WorkerBridge(QObject):
             log.info("job finished: %s (%.2f s%s)", handle.name, event.elapsed_s,
                      ", cancelled" if event.cancelled else "")
         self.job_done.emit(handle)
-        self.busy_changed.emit(len(self._handles))
+        self.busy_changed.emit(len(self.working))
 
     def cancel_all(self) -> None:
         for handle in list(self._handles):

@@ -87,8 +87,12 @@ class GridView(QWidget):
         painter = QPainter(self)
         painter.fillRect(self.rect(), QColor(32, 34, 38))
         if self.image is None:
-            painter.setPen(QColor(170, 170, 170))
-            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.placeholder)
+            painter.setPen(QColor(200, 203, 210))
+            font = painter.font()
+            font.setPointSizeF(font.pointSizeF() * 1.25)
+            painter.setFont(font)
+            painter.drawText(self.rect().adjusted(48, 48, -48, -48),
+                             int(Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap), self.placeholder)
             return
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
         painter.drawImage(self.target_rect(), self.image)

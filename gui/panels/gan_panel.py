@@ -13,7 +13,6 @@ import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
-    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -40,8 +39,12 @@ from core.training.runs import find_runs
 from gui.gan.grid_view import GridView, compose
 from gui.qt_image import rgb_to_qimage
 from gui.train.samples import SampleView
+from gui.widgets import file_dialogs
+from gui.widgets.layout import never_widens
 from gui.workers import WorkerBridge
 
+NO_RUN_TEXT = ("No GAN run open.\n\nTrain a GAN in the Train panel (New run ▸ GAN…; the procedural shapes "
+               "need no data), or open a run folder (Open run folder… on the right).")
 DIRECTIONS = 6
 GRID_SIZES = (16, 36, 64)
 SLIDER_STEPS = 100  # interpolation slider resolution
@@ -91,9 +94,11 @@ class GanPanel(QWidget):
     # layout ---------------------------------------------------------------------------------------------
     def _build(self) -> None:
         self.grid_view = GridView()
+        self.grid_view.clear(NO_RUN_TEXT)
         self.grid_view.clicked.connect(self.toggle_pin)
         self.status_label = QLabel("Pick a GAN run: train one in the Train panel (New run ▸ GAN), or open a run folder.")
         self.status_label.setWordWrap(True)
+        never_widens(self.status_label)  # it names run folders and weight files
 
         run_box = QGroupBox("Generator")
         run_layout = QVBoxLayout(run_box)
@@ -226,17 +231,29 @@ class GanPanel(QWidget):
         self.refresh_runs()
 
     def refresh_runs(self) -> None:
+        """List the workspace's GAN runs (called again whenever runs appear or change state)."""
+        from core.training.run_folder import RunFolder
+
         current = self.run_combo.currentData()
-        self.run_combo.clear()
-        self.run_combo.addItem("(choose a GAN run)", None)
         runs = gan_runs(self.workspace.runs_dir) if self.workspace is not None else []
+        entries = [("(choose a GAN run)" if runs else "(no GAN runs yet)", None)]
         for path in runs:
-            self.run_combo.addItem(path.name, str(path))
+            state = RunFolder(path).read_status().get("state")
+            suffix = {"created": " (starting)", "running": " (training…)", "paused": " (paused)"}.get(state, "")
+            entries.append((path.name + suffix, str(path)))
         extra = self.run_dir if self.run_dir and all(str(p) != self.run_dir for p in runs) else None
         if extra:
-            self.run_combo.addItem(Path(extra).name, extra)
+            entries.append((Path(extra).name, extra))
+        listed = [(self.run_combo.itemText(i), self.run_combo.itemData(i)) for i in range(self.run_combo.count())]
+        if listed != entries:  # rebuilding an unchanged list would close its popup under the user's mouse
+            self.run_combo.clear()
+            for text, data in entries:
+                self.run_combo.addItem(text, data)
         index = self.run_combo.findData(self.run_dir or current)
         self.run_combo.setCurrentIndex(max(0, index))
+        if self.run_dir is None:
+            self.grid_view.clear(NO_RUN_TEXT if not runs else
+                                 "Choose a GAN run above (Generator) to explore its samples.")
 
     def _on_run_chosen(self, index: int) -> None:
         path = self.run_combo.itemData(index)
@@ -244,8 +261,7 @@ class GanPanel(QWidget):
             self.load_run(path)
 
     def _open_run_dialog(self) -> None:
-        start = str(self.workspace.runs_dir) if self.workspace is not None else ""
-        folder = QFileDialog.getExistingDirectory(self, "Open a GAN run folder", start)
+        folder = file_dialogs.existing_folder(self, "runs", "Open a GAN run folder")
         if folder:
             self.load_run(folder)
 
@@ -264,7 +280,7 @@ class GanPanel(QWidget):
         generation = self._generation
         self.handle = self.bridge.start(render_job(self.run_dir, self.mailbox, DIRECTIONS), "GAN explorer",
                                         on_event=lambda event: self._on_event(event, generation),
-                                        report_errors=False)
+                                        report_errors=False, background=True)
         self.refresh_runs()
 
     def stop(self) -> None:
@@ -474,11 +490,11 @@ class GanPanel(QWidget):
         return True
 
     def _export_png_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export grid", "samples.png", "PNG (*.png)")
+        path = file_dialogs.save_file(self, "exports", "Export grid", "samples.png", "PNG (*.png)")
         if path:
             self.export_png(path)
 
     def _export_gif_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export interpolation", "interpolation.gif", "GIF (*.gif)")
+        path = file_dialogs.save_file(self, "exports", "Export interpolation", "interpolation.gif", "GIF (*.gif)")
         if path:
             self.export_gif(path)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QColorDialog,
@@ -34,6 +34,8 @@ from core.thumbnails import thumbnails_job
 from core.workspace import Workspace
 from gui.canvas import ImageScene, ImageView
 from gui.qt_image import rgb_to_qimage
+from gui.widgets.elided_label import ElidedLabel
+from gui.widgets.layout import never_widens
 from gui.workers import WorkerBridge
 
 THUMB_SIZE = 72
@@ -58,6 +60,18 @@ def _load_with_mask(path: Path, mask_path: Path | None) -> LoadResult:
         except ImageLoadError as exc:
             mask_error = str(exc)
     return LoadResult(image, mask, mask_error, qimage)
+
+
+def square_thumbnail(thumb: np.ndarray, size: int) -> QPixmap:
+    """A thumbnail centred on a transparent square: every icon in the list is as wide, so the names next to
+    portrait pictures line up with the others."""
+    picture = QPixmap.fromImage(rgb_to_qimage(thumb))
+    square = QPixmap(size, size)
+    square.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(square)
+    painter.drawPixmap((size - picture.width()) // 2, (size - picture.height()) // 2, picture)
+    painter.end()
+    return square
 
 
 def describe_pixel(image: LoadedImage, labels: np.ndarray | None, row: int, col: int) -> str:
@@ -94,16 +108,18 @@ class ImagePanel(QWidget):
         self.current_path: Path | None = None
         self.mask_report = None
         self._request = 0
-        self._thumb_job = None
+        self._thumb_jobs: list = []  # thumbnail jobs of the list shown (the listing, then each Open)
         self._source_folder: Path | None = None
+        self._source_title = ""
+        self._opened_count = 0  # files opened on top of the listing
         self._build()
         self.show_workspace()
 
     # layout ------------------------------------------------------------------------------------------
     def _build(self) -> None:
         style = self.style()
-        self.source_label = QLabel()
-        self.source_label.setWordWrap(True)
+        self.source_label = QLabel()  # what the list shows: "Workspace", "Folder (12 images)", "+ 2 opened"
+        self.source_path = ElidedLabel(mode=Qt.TextElideMode.ElideMiddle)  # a long path never widens
         self.workspace_button = QPushButton("Workspace images")
         self.workspace_button.clicked.connect(self.show_workspace)
         self.image_list = QListWidget()
@@ -114,23 +130,28 @@ class ImagePanel(QWidget):
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addWidget(self.source_label)
+        left_layout.addWidget(self.source_path)
         left_layout.addWidget(self.image_list, 1)
         left_layout.addWidget(self.workspace_button)
 
         self.view = ImageView(self.scene, pan_with_left=True)
+        self.view.empty_text = ("No image open.\n\nFile ▸ Open Images… (Ctrl+O) or Open Folder… (Ctrl+Shift+O), "
+                                "or drop pictures on this window.")
         self.view.hovered.connect(self._on_hover)
         self.view.zoom_changed.connect(self._on_zoom)
 
         zoom_bar = QHBoxLayout()
         self.fit_button = QToolButton(text="Fit")
-        self.fit_button.setToolTip("Fit the image to the view (double-click the image)")
+        self.fit_button.setToolTip("Fit the image to the view (Ctrl+0, or double-click the image)")
         self.fit_button.clicked.connect(self.view.fit)
         self.one_button = QToolButton(text="1:1")
-        self.one_button.setToolTip("Actual pixels")
+        self.one_button.setToolTip("Actual pixels (Ctrl+1)")
         self.one_button.clicked.connect(self.view.actual_size)
         self.zoom_in_button = QToolButton(text="+")
+        self.zoom_in_button.setToolTip("Zoom in (Ctrl++, or the mouse wheel)")
         self.zoom_in_button.clicked.connect(lambda: self.view.zoom_by(1.25))
         self.zoom_out_button = QToolButton(text="−")
+        self.zoom_out_button.setToolTip("Zoom out (Ctrl+-, or the mouse wheel)")
         self.zoom_out_button.clicked.connect(lambda: self.view.zoom_by(0.8))
         self.zoom_label = QLabel("100%")
         self.zoom_label.setMinimumWidth(56)
@@ -148,8 +169,9 @@ class ImagePanel(QWidget):
         info = QFormLayout(info_box)
         self.info_labels = {}
         for key in ("File", "Format", "Mode", "Bit depth", "Size", "Orientation", "Frames", "Notes"):
-            label = QLabel("—")
-            label.setWordWrap(True)
+            label = ElidedLabel("—", mode=Qt.TextElideMode.ElideMiddle) if key == "File" else QLabel("—")
+            label.setWordWrap(key != "File")
+            never_widens(label)
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self.info_labels[key] = label
             info.addRow(key, label)
@@ -171,6 +193,7 @@ class ImagePanel(QWidget):
         self.label_list.itemDoubleClicked.connect(self._edit_label_color)
         self.mask_status = QLabel("No mask for this image.")
         self.mask_status.setWordWrap(True)
+        never_widens(self.mask_status)  # its messages name files
         buttons = QHBoxLayout()
         self.load_mask_button = QPushButton("Load mask…")
         self.load_mask_button.setToolTip("Show a label map (PNG) as the overlay")
@@ -209,8 +232,17 @@ class ImagePanel(QWidget):
     # image list --------------------------------------------------------------------------------------
     def show_workspace(self) -> None:
         self._source_folder = None
-        self.source_label.setText(f"<b>Workspace</b><br>{self.workspace.images_dir}")
+        self._set_source("Workspace", self.workspace.images_dir)
         self._set_list(self.workspace.images())
+        if not self.image_list.count():
+            self.status_message.emit("The workspace has no images yet: File ▸ Open Images… (Ctrl+O) or drop "
+                                     "pictures on the window.")
+
+    def _set_source(self, title: str, path: Path) -> None:
+        self._source_title = title
+        self._opened_count = 0
+        self.source_label.setText(f"<b>{title}</b>")
+        self.source_path.setText(str(path))
 
     def show_folder(self, folder: str | Path) -> None:
         folder = Path(folder)
@@ -219,7 +251,7 @@ class ImagePanel(QWidget):
             return
         self._source_folder = folder
         images = list_images(folder)
-        self.source_label.setText(f"<b>Folder</b> ({len(images)} images)<br>{folder}")
+        self._set_source(f"Folder ({len(images)} image{'s' if len(images) != 1 else ''})", folder)
         self.path_opened.emit(str(folder))
         self._set_list(images)
         if images:
@@ -233,8 +265,9 @@ class ImagePanel(QWidget):
         return [Path(self.image_list.item(i).data(PATH_ROLE)) for i in range(self.image_list.count())]
 
     def _set_list(self, paths: list[Path]) -> None:
-        if self._thumb_job is not None:
-            self._thumb_job.cancel()
+        for job in self._thumb_jobs:
+            job.cancel()
+        self._thumb_jobs = []
         self.image_list.blockSignals(True)
         self.image_list.clear()
         self.image_list.blockSignals(False)
@@ -257,23 +290,26 @@ class ImagePanel(QWidget):
     def _start_thumbnails(self, paths: list[Path]) -> None:
         if not paths:
             return
-        self._thumb_job = self.bridge.start(thumbnails_job(paths, THUMB_SIZE), "thumbnails",
-                                            on_event=self._on_thumbnail_event, report_errors=False)
+        handle = self.bridge.start(thumbnails_job(paths, THUMB_SIZE), "thumbnails", report_errors=False)
+        handle.event.connect(lambda event, h=handle: self._on_thumbnail_event(event, h))
+        self._thumb_jobs.append(handle)
 
-    def _on_thumbnail_event(self, event) -> None:
+    def _on_thumbnail_event(self, event, handle=None) -> None:
+        if handle is not None and handle not in self._thumb_jobs:
+            return  # a job of a list that has since been replaced
         if isinstance(event, Images):
             for path, thumb in event.images:
                 item = self._items.get(path)
                 if item is not None:
-                    item.setIcon(QIcon(QPixmap.fromImage(rgb_to_qimage(thumb))))
+                    item.setIcon(QIcon(square_thumbnail(thumb, THUMB_SIZE)))
         elif isinstance(event, Message):
             path, _, reason = event.text.partition("\t")
             item = self._items.get(path)
             if item is not None:
                 item.setIcon(self._error_icon)
                 item.setToolTip(f"{path}\n{reason}")
-        elif isinstance(event, Finished | Failed):
-            self._thumb_job = None
+        elif isinstance(event, Finished | Failed) and handle in self._thumb_jobs:
+            self._thumb_jobs.remove(handle)
 
     def _on_current_item(self, item: QListWidgetItem | None, _previous=None) -> None:
         if item is not None:
@@ -291,10 +327,13 @@ class ImagePanel(QWidget):
             files.append(path)
         if not files:
             return
-        for path in files:
+        new = [path for path in files if str(path) not in self._items]
+        for path in new:
             self._add_item(path)
-        self.source_label.setText(self.source_label.text().split("<br>")[0] + " + opened files<br>"
-                                  + str(files[0].parent))
+        self._start_thumbnails(new)  # opened files get thumbnails like listed ones
+        self._opened_count += len(new)
+        count = self._opened_count
+        self.source_label.setText(f"<b>{self._source_title}</b> + {count} opened file{'s' if count != 1 else ''}")
         for path in files:
             self.path_opened.emit(str(path))
         self.select_path(files[0])

@@ -7,6 +7,7 @@ edits are cheap, region-limited numpy calls made here, and every change is autos
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,6 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
     QColorDialog,
-    QFileDialog,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -35,11 +35,24 @@ from core.segmentation.export import export_segmentation
 from core.segmentation.label_map import LabelMap, Region, fill_region
 from core.workspace import Workspace
 from gui.canvas import ImageScene
+from gui.panels.image_panel import describe_pixel
 from gui.segment.markers import ClickMarkers
 from gui.segment.model_tools import ModelTools
 from gui.segment.object_worker import AcceptedObject, ObjectResult, ObjectWorker
 from gui.segment.segment_view import TOOL_BRUSH, TOOL_CLICK, TOOL_ERASER, TOOL_FILL, SegmentView
+from gui.widgets import file_dialogs
 from gui.workers import WorkerBridge
+
+
+@dataclass
+class _Accept:
+    """What undoing an accepted object needs: its label, its clicks (segmenter and markers), its prior."""
+
+    label: int
+    interactions: tuple
+    markers: list
+    corrected: bool  # it corrected an object already in the map (its old mask is the prior again)
+
 
 INLINE_FILL_PIXELS = 2_000_000  # larger maps are filled on a worker
 SCRIBBLE_RADIUS = 2.0  # image pixels on each side of a scribble that become seeds
@@ -68,8 +81,13 @@ class SegmentPanel(QWidget):
         self.image_path: Path | None = None
         self.label_map: LabelMap | None = None
         self.current_label = 1
-        self.history: list[str] = []  # "object" (a click/stroke of the current object) or "map" (an edit)
+        # "object" (a click/stroke of the current object), "map" (an edit) or "accept" (an object accepted into
+        # the map: undoing it returns to editing that object with its clicks)
+        self.history: list[str] = []
         self.redo_kinds: list[str] = []  # what undo took back, newest last
+        self._accepts: list[_Accept] = []  # one per "accept" in history, newest last
+        self._redo_accepts: list[_Accept] = []  # one per "accept" in redo_kinds
+        self.loaded = None  # the core.imageio.LoadedImage shown, for the pixel readout (stored values)
         self.last_result: ObjectResult | None = None
         self.last_saved: str | None = None
         self._stroke_points: list[tuple[float, float]] = []
@@ -99,7 +117,7 @@ class SegmentPanel(QWidget):
         for index, (tool, name, key, tip) in enumerate(TOOLS):
             button = QToolButton(text=f"{name}  ({key})")
             button.setCheckable(True)
-            button.setToolTip(tip)
+            button.setToolTip(f"{name} ({key}): {tip}")
             button.setMinimumWidth(110)
             button.clicked.connect(lambda _=False, t=tool: self.set_tool(t))
             self.tool_group.addButton(button, index)
@@ -118,9 +136,9 @@ class SegmentPanel(QWidget):
         self.undo_button.setToolTip("Undo the last click or edit (Ctrl+Z)")
         self.undo_button.clicked.connect(self.undo)
         self.redo_button = QPushButton("Redo")
-        self.redo_button.setToolTip("Redo (Ctrl+Shift+Z)")
+        self.redo_button.setToolTip("Redo (Ctrl+Shift+Z or Ctrl+Y)")
         self.redo_button.clicked.connect(self.redo)
-        self.clear_button = QPushButton("Clear clicks")
+        self.clear_button = QPushButton("Clear clicks (Esc)")
         self.clear_button.setToolTip("Start the current object again (Esc)")
         self.clear_button.clicked.connect(self.clear_object)
         for widget in (self.undo_button, self.redo_button, self.clear_button):
@@ -134,6 +152,7 @@ class SegmentPanel(QWidget):
         tools.addWidget(self.opacity_slider)
         self.probability_check = QCheckBox("Show probabilities")
         self.probability_check.setToolTip("Red = object, blue = background, yellow = unsure: click there next")
+        self.brush_slider.setToolTip("Brush radius ([ smaller, ] larger)")
         self.probability_check.toggled.connect(self._push_style)
         tools.addWidget(self.probability_check)
         tools.addStretch(1)
@@ -142,6 +161,9 @@ class SegmentPanel(QWidget):
         tools.addWidget(self.timing_label)
 
         self.view = SegmentView(self.scene)
+        self.view.empty_text = ("No image to segment.\n\nOpen an image (File ▸ Open Images…, Ctrl+O) or pick "
+                                "one in the Image panel's list: it appears here, ready for clicks.")
+        self.view.hovered.connect(self._on_hover)
         self.view.clicked.connect(self.add_click)
         self.view.scribbled.connect(self.add_scribble)
         self.view.stroke_started.connect(self._stroke_start)
@@ -156,15 +178,20 @@ class SegmentPanel(QWidget):
         self.label_list.itemSelectionChanged.connect(self._on_label_selected)
         self.label_list.itemChanged.connect(self._on_label_renamed)
         self.new_object_button = QPushButton("New object")
+        self.new_object_button.setToolTip("Start a new object (the current one's clicks are dropped)")
         self.new_object_button.clicked.connect(self.new_object)
         self.color_button = QPushButton("Colour…")
+        self.color_button.setToolTip("Change the selected object's colour")
         self.color_button.clicked.connect(self._choose_color)
         self.delete_button = QPushButton("Delete object")
+        self.delete_button.setToolTip("Remove the selected object from the label map (undo with Ctrl+Z)")
         self.delete_button.clicked.connect(self.delete_current)
         self.accept_button = QPushButton("Accept object (Enter)")
-        self.accept_button.setToolTip("Put the clicked object into the label map and start the next one")
+        self.accept_button.setToolTip("Put the clicked object into the label map and start the next one "
+                                      "(Enter or Space)")
         self.accept_button.clicked.connect(self.accept_object)
         self.save_button = QPushButton("Save mask (Ctrl+S)")
+        self.save_button.setToolTip("Save now (Ctrl+S); the mask is also saved as you work")
         self.save_button.clicked.connect(self.save_now)
         self.export_button = QPushButton("Export…")
         self.export_button.setToolTip("Per-object binary PNGs and the overlay picture, into a folder")
@@ -233,13 +260,17 @@ class SegmentPanel(QWidget):
         self.model_tools.set_workspace(workspace)
 
     def set_image(self, rgb: np.ndarray | None, path: str | Path | None = None, labels: np.ndarray | None = None,
-                  names: dict | None = None) -> None:
-        """Segment a new image (``labels``/``names``: its existing label map, e.g. the workspace mask)."""
+                  names: dict | None = None, loaded=None) -> None:
+        """Segment a new image (``labels``/``names``: its existing label map, e.g. the workspace mask;
+        ``loaded``: its core.imageio.LoadedImage, so the pixel readout shows stored values)."""
         self.rgb = rgb
+        self.loaded = loaded if rgb is not None else None
         self.image_path = Path(path) if path else None
         self.model_tools.set_image(rgb)
         self.history.clear()
         self.redo_kinds.clear()
+        self._accepts.clear()
+        self._redo_accepts.clear()
         self.markers.clear()
         self.last_result = None
         self.scene.set_object_overlay(None)
@@ -265,7 +296,7 @@ class SegmentPanel(QWidget):
             return
         self.label_map.replace(labels, names)
         self.history.append("map")
-        self.current_label = self.label_map.next_label()
+        self._set_current(self.label_map.next_label())
         self.scene.set_labels(self.label_map.labels)
         self._labels_changed(Region(0, 0, 0, 0), names_changed=True)
 
@@ -410,11 +441,15 @@ class SegmentPanel(QWidget):
     def _on_accepted(self, accepted: AcceptedObject) -> None:
         if accepted.generation != self._generation or self.label_map is None:
             return
+        corrected = accepted.label in self.label_map.names
         region = self.label_map.replace_object(accepted.mask, accepted.label, accepted.name, accepted.region)
-        # the clicks of that object are gone from the segmenter: its undo steps go with them
-        self._drop_object_steps()
-        self.history.append("map")
-        self.current_label = self.label_map.next_label()
+        # the segmenter starts the next object: the clicks' undo steps become one "accept" step, which
+        # gives them back if undone
+        self.history = [h for h in self.history if h != "object"]
+        self.redo_kinds = [h for h in self.redo_kinds if h != "object"]
+        self.history.append("accept")
+        self._accepts.append(_Accept(accepted.label, accepted.interactions, self.markers.take(), corrected))
+        self._set_current(self.label_map.next_label())
         self._labels_changed(region, names_changed=True)
         self.status_message.emit(f"Accepted {self.label_map.names.get(accepted.label)}; "
                                  "click on the next object.")
@@ -439,9 +474,13 @@ class SegmentPanel(QWidget):
             self.worker.submit("undo")
             self.markers.undo()
             self.redo_kinds.append("object")
+        elif kind == "accept":
+            self._unaccept()
         else:
             region = self.label_map.undo()
             self.redo_kinds.append("map")
+            if self.current_label not in self.label_map.names and "object" not in self.history:
+                self._set_current(self.label_map.next_label())  # a new object's number follows the map
             self._labels_changed(region or Region(0, 0, 0, 0), names_changed=True, record=False)
         self._update_buttons()
 
@@ -452,11 +491,43 @@ class SegmentPanel(QWidget):
         if kind == "object":
             self.worker.submit("redo")
             self.markers.redo()
+            self.history.append(kind)
+        elif kind == "accept":
+            self._reaccept()
         else:
             region = self.label_map.redo()
+            self.history.append(kind)
             self._labels_changed(region or Region(0, 0, 0, 0), names_changed=True, record=False)
-        self.history.append(kind)
         self._update_buttons()
+
+    def _unaccept(self) -> None:
+        """Undo an accepted object: out of the map again, and back to editing it with its clicks (each of
+        them undoable), in its own colour."""
+        record = self._accepts.pop()
+        region = self.label_map.undo()
+        self.current_label = record.label
+        self.worker.submit("reset")
+        self.worker.submit("prior", self.label_map.object_mask(record.label) if record.corrected else None)
+        self.worker.submit("restore", record.interactions)
+        self.markers.give_back(record.markers)
+        self.history.extend(["object"] * len(record.interactions))
+        self.redo_kinds.append("accept")
+        self._redo_accepts.append(record)
+        self._push_style()
+        self._labels_changed(region or Region(0, 0, 0, 0), names_changed=True, record=False)
+
+    def _reaccept(self) -> None:
+        record = self._redo_accepts.pop()
+        while self.history and self.history[-1] == "object":  # the restored clicks become the accept again
+            self.history.pop()
+        region = self.label_map.redo()
+        self.worker.submit("reset")
+        self.worker.submit("prior", None)
+        record.markers = self.markers.take()
+        self.history.append("accept")
+        self._accepts.append(record)
+        self._set_current(self.label_map.next_label())
+        self._labels_changed(region or Region(0, 0, 0, 0), names_changed=True, record=False)
 
     # objects ----------------------------------------------------------------------------------------
     def new_object(self) -> None:
@@ -465,9 +536,8 @@ class SegmentPanel(QWidget):
         self.worker.submit("reset")
         self.worker.submit("prior", None)
         self._drop_object_steps()
-        self.current_label = self.label_map.next_label()
+        self._set_current(self.label_map.next_label())
         self._refresh_labels()
-        self._push_style()
 
     def delete_current(self) -> None:
         if self.label_map is None or self.current_label not in self.label_map.names:
@@ -541,6 +611,24 @@ class SegmentPanel(QWidget):
             self._labels_changed(Region(0, 0, 0, 0), names_changed=False)
 
     # results and saving -----------------------------------------------------------------------------
+    def _set_current(self, label: int) -> None:
+        """The object being edited; its overlay is drawn in the colour of its swatch in the list."""
+        self.current_label = int(label)
+        self._push_style()
+
+    def _on_hover(self, pixel) -> None:
+        """The status-bar readout under the mouse, as in the Image panel, with the object's name."""
+        if pixel is None or self.rgb is None or self.label_map is None:
+            return
+        row, col = pixel
+        if self.loaded is not None and self.loaded.rgb.shape == self.rgb.shape:
+            text = describe_pixel(self.loaded, self.label_map.labels, row, col)
+        else:
+            r, g, b = (int(v) for v in self.rgb[row, col])
+            text = f"x {col}, y {row} · RGB ({r}, {g}, {b}) · label {int(self.label_map.labels[row, col])}"
+        name = self.label_map.names.get(int(self.label_map.labels[row, col]))
+        self.status_message.emit(text + (f" ({name})" if name else ""))
+
     def _push_style(self) -> None:
         color = self.scene.colors[self.current_label]
         self.worker.set_style(color, self.probability_check.isChecked())
@@ -600,7 +688,7 @@ class SegmentPanel(QWidget):
         self.status_message.emit(f"Could not save the mask: {error}")
 
     def _export_dialog(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Export masks and overlay")
+        folder = file_dialogs.existing_folder(self, "exports", "Export masks and overlay")
         if folder:
             self.export(folder)
 

@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QDoubleSpinBox,
-    QFileDialog,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -23,6 +22,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSplitter,
+    QStackedWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -39,6 +39,9 @@ from core.workspace import Workspace
 from gui.train.curves import CurvesView
 from gui.train.samples import SampleTimeline
 from gui.train.seg_setup import open_seg_setup
+from gui.widgets import file_dialogs
+from gui.widgets.elided_label import ElidedLabel
+from gui.widgets.empty_state import EmptyState
 from gui.workers import WorkerBridge
 
 PATH_ROLE = Qt.ItemDataRole.UserRole
@@ -53,6 +56,7 @@ def engine_check_config() -> RunConfig:
 
 class TrainPanel(QWidget):
     status_message = Signal(str)
+    runs_changed = Signal()  # a run appeared, went away or changed state (other panels list runs too)
 
     def __init__(self, workspace: Workspace, bridge: WorkerBridge | None = None, parent=None):
         super().__init__(parent)
@@ -63,6 +67,7 @@ class TrainPanel(QWidget):
         self.statuses: dict[str, dict] = {}
         self.sample_steps: dict[str, tuple] = {}  # run dir -> saved sample steps, as last seen
         self.primary: str | None = None
+        self._runs_seen: tuple = ()  # (run dir, state) of every listed run, to tell others when it changes
         self.live = None  # (JobHandle, TrainingControl, run dir) of a run trained by this app
         self._live_progress: Progress | None = None
         self._process = psutil.Process()
@@ -88,6 +93,7 @@ class TrainPanel(QWidget):
         self.run_list.currentItemChanged.connect(lambda *_: self._on_selection())
         self.new_button = QToolButton(text="New run")
         self.new_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.new_button.setToolTip("Start a training run: engine check, segmentation model (U-Net) or GAN")
         self.new_menu = QMenu(self.new_button)
         self.new_menu.addAction("Engine check (tiny autoencoder, under a minute)", self.start_engine_check)
         self.new_menu.addAction("Segmentation model (U-Net)…", lambda: open_seg_setup(self))
@@ -120,16 +126,16 @@ class TrainPanel(QWidget):
         self.log_y = QCheckBox("log y")
         self.log_y.toggled.connect(self.curves.set_log_y)
         curve_bar.addWidget(self.log_y)
-        self.hover_label = QLabel(" ")
+        self.hover_label = ElidedLabel(" ")
         self.hover_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
-        self.run_title = QLabel("No run selected")
+        self.run_title = ElidedLabel("No run selected")  # long run names and states never widen the window
         self.run_title.setStyleSheet("QLabel { font-weight: bold; }")
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setValue(0)
         self.progress.setFormat("—")
-        self.rate_label = QLabel("")
+        self.rate_label = ElidedLabel("")
         self.pause_button = QPushButton("Pause")
         self.pause_button.setCheckable(True)
         self.pause_button.toggled.connect(self._on_pause)
@@ -141,6 +147,8 @@ class TrainPanel(QWidget):
         self.lr_spin.setRange(1e-7, 10.0)
         self.lr_spin.setStepType(QDoubleSpinBox.StepType.AdaptiveDecimalStepType)
         self.lr_spin.setPrefix("lr ")
+        self.lr_spin.setSpecialValueText("lr —")  # no run trained here: no learning rate to show
+        self.lr_spin.setValue(self.lr_spin.minimum())
         self.lr_apply = QPushButton("Set")
         self.lr_apply.setToolTip("Change the learning rate from the next step (logged in metrics.csv)")
         self.lr_apply.clicked.connect(self._apply_lr)
@@ -164,6 +172,10 @@ class TrainPanel(QWidget):
         center_layout.addLayout(curve_bar)
         center_layout.addWidget(self.curves, 1)
         center_layout.addWidget(self.hover_label)
+        self.empty_state = EmptyState()
+        self.center_stack = QStackedWidget()  # what to do next while no run is selected, else the run
+        self.center_stack.addWidget(self.empty_state)
+        self.center_stack.addWidget(center)
 
         samples_box = QGroupBox("Samples")
         samples = QVBoxLayout(samples_box)
@@ -172,7 +184,7 @@ class TrainPanel(QWidget):
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(runs_box)
-        splitter.addWidget(center)
+        splitter.addWidget(self.center_stack)
         splitter.addWidget(samples_box)
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([230, 820, 340])
@@ -180,6 +192,7 @@ class TrainPanel(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(splitter)
         self._update_controls()
+        self._show_empty_state()
 
     # the run list ----------------------------------------------------------------------------------
     def set_workspace(self, workspace: Workspace) -> None:
@@ -211,9 +224,17 @@ class TrainPanel(QWidget):
                 self.run_list.addItem(item)
                 item.setSelected(str(path) in selected)
             self.run_list.blockSignals(False)
+        seen = []
         for index in range(self.run_list.count()):
             item = self.run_list.item(index)
-            self._label_item(item, RunFolder(item.data(PATH_ROLE)).read_status())
+            status = RunFolder(item.data(PATH_ROLE)).read_status()
+            self._label_item(item, status)
+            seen.append((item.data(PATH_ROLE), status.get("state")))
+        if tuple(seen) != self._runs_seen:
+            self._runs_seen = tuple(seen)
+            if self.primary is None:
+                self._show_status()  # the empty state's advice depends on whether runs exist
+            self.runs_changed.emit()
 
     @staticmethod
     def _label_item(item: QListWidgetItem, status: dict) -> None:
@@ -244,7 +265,7 @@ class TrainPanel(QWidget):
         return True
 
     def _open_run_dialog(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Open run folder", str(self.workspace.runs_dir))
+        folder = file_dialogs.existing_folder(self, "runs", "Open run folder")
         if folder:
             self.open_run_folder(folder)
 
@@ -258,7 +279,8 @@ class TrainPanel(QWidget):
             if run_dir not in self.watchers:
                 self.watchers[run_dir] = self.bridge.start(
                     watch_run_job(run_dir), f"follow {Path(run_dir).name}",
-                    on_event=lambda event, r=run_dir: self._on_watch_event(r, event), report_errors=False)
+                    on_event=lambda event, r=run_dir: self._on_watch_event(r, event), report_errors=False,
+                    background=True)
         current = self.run_list.currentItem()
         primary = current.data(PATH_ROLE) if current is not None and current.isSelected() else (
             selected[0] if selected else None)
@@ -298,7 +320,9 @@ class TrainPanel(QWidget):
             self.progress.setValue(0)
             self.progress.setFormat("—")
             self.rate_label.setText("")
+            self._show_empty_state()
             return
+        self.center_stack.setCurrentIndex(1)
         status = self.statuses.get(self.primary, {})
         state = status.get("state", "…")
         live = self._is_live(self.primary)
@@ -311,15 +335,23 @@ class TrainPanel(QWidget):
         rate = None
         progress = self._live_progress if live else None
         if progress is not None:
-            step, total, eta = progress.done, progress.total or total, progress.eta_s
+            step, total = progress.done, progress.total or total
+            eta = progress.eta_s if progress.eta_s is not None else eta  # a time budget: the status knows
             rate = progress.rate
+        active = state in ACTIVE_STATES
+        eta_text = f" · ETA {format_eta(eta)}" if eta is not None and active else ""
         if total:
             self.progress.setValue(int(1000 * min(1.0, step / total)))
-            self.progress.setFormat(f"step {step} / {total} · ETA {format_eta(eta) if eta is not None else '--:--'}")
+            self.progress.setFormat(f"step {step} / {total}{eta_text}")
+        elif eta is not None and active and status.get("elapsed_s") is not None:
+            # a time budget: no step total, but the run knows how long it has left
+            elapsed = float(status["elapsed_s"])
+            self.progress.setValue(int(1000 * elapsed / max(elapsed + float(eta), 1e-9)))
+            self.progress.setFormat(f"step {step}{eta_text}")
         else:
-            self.progress.setValue(0)
-            self.progress.setFormat(f"step {step}")
-        parts = [f"epoch {float(status.get('epoch') or 0):.2f}"]
+            self.progress.setValue(1000 if state == "finished" else 0)
+            self.progress.setFormat(f"step {step}{eta_text}")
+        parts = [f"epoch {float(status['epoch']):.2f}"] if status.get("epoch") is not None else []
         if status.get("images_per_s"):
             parts.append(f"{float(status['images_per_s']):.0f} images/s")
         if rate:
@@ -334,7 +366,23 @@ class TrainPanel(QWidget):
         rates = status.get("learning_rates") or {}
         if rates and not self.lr_spin.hasFocus():
             self.lr_spin.setValue(float(next(iter(rates.values()))))
+        elif not rates and not live:
+            self.lr_spin.setValue(self.lr_spin.minimum())  # shows "lr —", not a rate nobody set
         self._update_controls()
+
+    def _show_empty_state(self) -> None:
+        self.center_stack.setCurrentIndex(0)
+        if self.run_list.count():
+            self.empty_state.set_text(
+                "Select a run", "Click a run on the left to follow its curves and samples (Ctrl+click several "
+                "to compare them), or start another with <b>New run ▸ …</b>")
+        else:
+            self.empty_state.set_text(
+                "No training runs yet",
+                "<b>New run ▸ Engine check</b> trains a tiny model in under a minute, to see how training "
+                "looks here.<br><b>New run ▸ Segmentation model (U-Net)…</b> trains on this workspace's "
+                "images and masks.<br><b>New run ▸ GAN…</b> trains an image generator (procedural shapes "
+                "need no data).<br><br>A run started from the command line: <b>Open run folder…</b>")
 
     def _on_hover(self, text: str) -> None:
         self.hover_label.setText(text or " ")
@@ -456,8 +504,7 @@ class TrainPanel(QWidget):
                                      f"Exported {e.result} rows to {out}") if isinstance(e, Finished) else None)
 
     def _export_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export metrics", str(self.workspace.root / "metrics.csv"),
-                                              "CSV (*.csv)")
+        path = file_dialogs.save_file(self, "exports", "Export metrics", "metrics.csv", "CSV (*.csv)")
         if path:
             self.export_selected(path)
 

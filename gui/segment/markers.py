@@ -60,6 +60,22 @@ class ClickMarkers:
             self._remove(item)
         self._redo.clear()
 
+    def take(self) -> list[QGraphicsItem]:
+        """Take the current markers off the scene (an accepted object's clicks), to give back if its
+        acceptance is undone."""
+        self.drop_redo()
+        items, self.items = self.items, []
+        for item in items:
+            self._remove(item)
+        return items
+
+    def give_back(self, items: list[QGraphicsItem]) -> None:
+        self.clear()
+        for item in items:
+            item.setVisible(True)
+            self.scene.addItem(item)
+            self.items.append(item)
+
     def clear(self) -> None:
         for item in [*self.items, *self._redo]:
             self._remove(item)

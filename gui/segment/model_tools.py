@@ -11,7 +11,6 @@ from pathlib import Path
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox,
-    QFileDialog,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -22,6 +21,8 @@ from PySide6.QtWidgets import (
 
 from core.jobs import Failed, Finished, Progress
 from core.workspace import Workspace
+from gui.widgets import file_dialogs
+from gui.widgets.layout import never_widens
 from gui.workers import WorkerBridge
 
 
@@ -37,6 +38,10 @@ def segmentation_runs(workspace: Workspace) -> list[Path]:
         except Exception:  # a half-written or foreign folder is simply not offered
             continue
     return sorted(runs, key=lambda p: p.stat().st_mtime, reverse=True)
+
+
+NO_RUN_TEXT = ("No segmentation run yet: train one in the Train panel (New run ▸ Segmentation model), or "
+               "choose a run folder with …")
 
 
 class _SegmenterCache:
@@ -77,6 +82,7 @@ class ModelTools(QGroupBox):
         row = QHBoxLayout()
         self.run_combo = QComboBox()
         self.run_combo.setToolTip("A segmentation (U-Net) run; train one in the Train panel")
+        self.run_combo.currentIndexChanged.connect(lambda _index: self._update())
         self.browse_button = QPushButton("…")
         self.browse_button.setToolTip("Choose a run folder")
         self.browse_button.setMaximumWidth(32)
@@ -96,6 +102,7 @@ class ModelTools(QGroupBox):
         self.progress.setVisible(False)
         self.status = QLabel()
         self.status.setWordWrap(True)
+        never_widens(self.status)  # it names runs and files
         for widget in (self.segment_button, self.segment_all_button, self.retrain_button, self.progress,
                        self.cancel_button, self.status):
             layout.addWidget(widget)
@@ -113,11 +120,14 @@ class ModelTools(QGroupBox):
         self.refresh_runs()
 
     def refresh_runs(self) -> None:
+        """List the segmentation runs (called again whenever runs appear or change state)."""
         current = self.run_dir()
         runs = (segmentation_runs(self.workspace) if self.workspace else []) + self.extra_runs
-        self.run_combo.clear()
-        for run_dir in runs:
-            self.run_combo.addItem(run_dir.name, str(run_dir))
+        listed = [self.run_combo.itemData(i) for i in range(self.run_combo.count())]
+        if listed != [str(run_dir) for run_dir in runs]:  # an unchanged list keeps its popup and selection
+            self.run_combo.clear()
+            for run_dir in runs:
+                self.run_combo.addItem(run_dir.name, str(run_dir))
         if current is not None:
             index = self.run_combo.findData(str(current))
             if index >= 0:
@@ -132,8 +142,7 @@ class ModelTools(QGroupBox):
         self.run_combo.setCurrentIndex(self.run_combo.findData(str(run_dir)))
 
     def _browse(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Segmentation run folder",
-                                                  str(self.workspace.runs_dir) if self.workspace else "")
+        folder = file_dialogs.existing_folder(self, "runs", "Segmentation run folder")
         if folder:
             self.add_run(folder)
 
@@ -153,8 +162,11 @@ class ModelTools(QGroupBox):
         self.retrain_button.setEnabled(has_run and not busy and self.workspace is not None)
         self.cancel_button.setEnabled(busy)
         if not has_run and not busy:
-            self.status.setText("No segmentation run yet: train one in the Train panel (New run › Segmentation "
-                                "model), or choose a run folder with …")
+            self.status.setText(NO_RUN_TEXT)
+        elif has_run and not busy and (self.status.text() in (NO_RUN_TEXT, "")
+                                       or self.status.text().startswith("Model: ")):
+            # the advice to train one is stale as soon as a run is listed
+            self.status.setText(f"Model: {self.run_dir().name}. Segment this image to start from its prediction.")
 
     # actions ----------------------------------------------------------------------------------------
     def segment_current(self):

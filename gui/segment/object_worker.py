@@ -46,6 +46,7 @@ class AcceptedObject:
     mask: np.ndarray  # bool, cropped to ``region``
     label: int
     name: str | None
+    interactions: tuple = ()  # the object's clicks and strokes, to restore if its acceptance is undone
 
 
 class ObjectWorker(QObject):
@@ -93,7 +94,7 @@ class ObjectWorker(QObject):
             return self._generation
 
     def submit(self, command: str, *args) -> int:
-        """Queue ``command`` ('click', 'stroke', 'undo', 'redo', 'reset', 'prior', 'accept', 'style');
+        """Queue ``command`` ('click', 'stroke', 'undo', 'redo', 'reset', 'prior', 'restore', 'accept', 'style');
         returns the revision whose result will include it."""
         with self._lock:
             self._revision += 1
@@ -180,8 +181,9 @@ class ObjectWorker(QObject):
                 label, name = args
                 region, mask = self._remote.mask()
                 if not region.empty:
+                    interactions = tuple(self._remote.call("interactions"))
                     self._from_thread.emit(("accepted", AcceptedObject(generation, revision, region, mask, label,
-                                                                       name)))
+                                                                       name, interactions)))
                 self._remote.call("reset")
                 self._remote.call("prior", None)
             else:  # click, stroke, undo, redo, reset, prior: cheap, recorded in the child

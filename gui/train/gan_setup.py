@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -28,6 +27,7 @@ from core.jobs import Failed, Finished
 from core.training.config import Budget, RunConfig
 from gui.gan.grid_view import compose
 from gui.qt_image import rgb_to_qimage
+from gui.widgets import file_dialogs
 from gui.workers import WorkerBridge
 
 SOURCES = (("Procedural shapes (no data needed)", "procedural"), ("Image folder…", "folder"),
@@ -142,9 +142,9 @@ class GanSetupDialog(QDialog):
 
     def _browse(self) -> None:
         if self.source_combo.currentData() == "folder":
-            path = QFileDialog.getExistingDirectory(self, "Image folder (subfolders = classes)")
+            path = file_dialogs.existing_folder(self, "datasets", "Image folder (subfolders = classes)")
         else:
-            path, _ = QFileDialog.getOpenFileName(self, "IDX images file", "", "IDX (*.gz *ubyte *.idx);;All (*)")
+            path = file_dialogs.open_file(self, "datasets", "IDX images file", "IDX (*.gz *ubyte *.idx);;All (*)")
         if path:
             self.path_edit.setText(path)
             self.check_data()

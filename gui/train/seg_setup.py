@@ -39,6 +39,7 @@ from core.unet.preview import DatasetPreview, preview_dataset
 from core.unet.setup import SegHyperparameters, fit_crop, machine_defaults, unet_run_config
 from core.workspace import Workspace
 from gui.qt_image import rgb_to_qimage
+from gui.widgets import file_dialogs
 from gui.workers import WorkerBridge
 
 SOURCES = (("workspace", "This workspace (images/ + masks/)"),
@@ -63,8 +64,11 @@ class _PathRow(QWidget):
         layout.addWidget(self.browse)
 
     def _browse(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, f"Choose the {self.label.text().lower()} folder",
-                                                  self.edit.text())
+        title = f"Choose the {self.label.text().lower()} folder"
+        if self.edit.text():
+            folder = QFileDialog.getExistingDirectory(self, title, self.edit.text())
+        else:  # not the working directory: the last dataset folder chosen, else the workspace
+            folder = file_dialogs.existing_folder(self, "datasets", title)
         if folder:
             self.edit.setText(folder)
 
