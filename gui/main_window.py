@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSizePolicy, QTabWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget
 
 import core
 from core.imageio import IMAGE_SUFFIXES
@@ -29,6 +29,7 @@ from gui.workers import WorkerBridge
 
 log = logging.getLogger(__name__)
 
+JOBS_WIDTH = 260  # pixels at most for the running-jobs readout in the status bar
 IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in IMAGE_SUFFIXES) + ");;All files (*)"
 
 
@@ -71,9 +72,7 @@ class MainWindow(QMainWindow):
 
         self.status_text = ElidedLabel()  # a long status line is elided, never widens the window
         self.tf_status = QLabel("TensorFlow not loaded")
-        self.jobs_status = ElidedLabel()
-        self.jobs_status.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
-        self.jobs_status.setMaximumWidth(260)
+        self.jobs_status = QLabel()  # at most JOBS_WIDTH wide (see _on_busy)
         self.statusBar().addWidget(self.status_text, 1)
         self.statusBar().addPermanentWidget(self.jobs_status)
         self.statusBar().addPermanentWidget(self.tf_status)
@@ -84,6 +83,7 @@ class MainWindow(QMainWindow):
         self.image_panel.mask_loaded.connect(
             lambda mask: self.segment_panel.adopt_labels(mask.labels, dict(mask.report.names or {})))
         self.scene.image_changed.connect(self._on_scene_image_changed)
+        self.segment_panel.workspace_images_changed.connect(self.image_panel.workspace_images_changed)
         self.segment_panel.model_tools.retrain_requested.connect(self._retrain)
         self.gan_panel.status_message.connect(self.status_text.setText)
         self.image_panel.load_failed.connect(lambda path, msg: self.errors.report("Could not open", msg))
@@ -270,7 +270,9 @@ class MainWindow(QMainWindow):
             text = f"{working[0].name[:1].upper()}{working[0].name[1:]}…"
         else:
             text = f"{len(working)} jobs running" if working else ""
-        self.jobs_status.setText(text)
+        # a long job name is elided: the readout never widens the window
+        self.jobs_status.setText(self.jobs_status.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight,
+                                                                           JOBS_WIDTH))
         self.jobs_status.setToolTip("\n".join(handle.name for handle in working))
 
     # drag and drop ----------------------------------------------------------------------------------

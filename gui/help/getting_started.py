@@ -38,7 +38,7 @@ class GettingStartedDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Getting started")
         self.setModal(False)
-        self.resize(440, 300)
+        self.resize(460, 250)
         self.page = 0
         self.counter = QLabel()
         self.title = QLabel()

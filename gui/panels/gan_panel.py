@@ -36,6 +36,7 @@ from core.gan.render import (
 )
 from core.jobs import Failed, Finished, Message
 from core.training.runs import find_runs
+from core.training.watch import ACTIVE_STATES
 from gui.gan.grid_view import GridView, compose
 from gui.qt_image import rgb_to_qimage
 from gui.train.samples import SampleView
@@ -86,6 +87,8 @@ class GanPanel(QWidget):
         self._generation = 0  # which render job's events are current
         self.rendered_seeds: tuple[int, ...] = ()  # what the grid on screen shows
         self.rendered_class: int | None = None
+        self._shown_state: str | None = None  # the state of the run on screen, as last seen
+        self._restore_pins: tuple | None = None  # pins to keep across a reload of the same run
         self._build()
         self._set_enabled(False)
         if workspace is not None:
@@ -159,6 +162,7 @@ class GanPanel(QWidget):
         self.clear_pins_button.clicked.connect(self.clear_pins)
         self.preview = SampleView()
         self.preview.setMinimumSize(160, 160)
+        self.preview.setText("Click a sample in the grid to pin it as A, another as B")
         pin_row = QHBoxLayout()
         pin_row.addWidget(self.pin_label, 1)
         pin_row.addWidget(self.clear_pins_button)
@@ -254,6 +258,18 @@ class GanPanel(QWidget):
         if self.run_dir is None:
             self.grid_view.clear(NO_RUN_TEXT if not runs else
                                  "Choose a GAN run above (Generator) to explore its samples.")
+        else:
+            self._follow_shown_run(RunFolder(self.run_dir).read_status().get("state"))
+
+    def _follow_shown_run(self, state: str | None) -> None:
+        """The run on screen was loaded while it trained (from a checkpoint): when it ends, show its final
+        generator, keeping the pins, rather than the early one it was loaded with."""
+        previous, self._shown_state = self._shown_state, state
+        if previous in ACTIVE_STATES and state not in ACTIVE_STATES and self.info is not None:
+            keep = (list(self.pins), dict(self.pin_classes))
+            self.load_run(self.run_dir)
+            self._restore_pins = keep
+            self.status_message.emit(f"{Path(self.run_dir).name} has {state}: showing its final generator")
 
     def _on_run_chosen(self, index: int) -> None:
         path = self.run_combo.itemData(index)
@@ -269,6 +285,10 @@ class GanPanel(QWidget):
         """Load a run's generator in a new render job (the previous one is stopped)."""
         self.stop()
         self.run_dir = str(Path(run_dir).resolve())
+        from core.training.run_folder import RunFolder
+
+        self._shown_state = RunFolder(self.run_dir).read_status().get("state")
+        self._restore_pins = None
         self.info = None
         self.pins, self.pin_classes = [], {}
         self._set_enabled(False)
@@ -449,7 +469,14 @@ class GanPanel(QWidget):
         colour = "colour" if info.channels == 3 else "grayscale"
         classes = f", {len(info.class_names)} classes" if info.class_names else ""
         self.status_label.setText(f"{Path(info.run_dir).name}: {info.size} px {colour}, latent {info.latent_dim}"
-                                  f"{classes} — weights {Path(info.source).name}. Click a sample to pin it.")
+                                  f"{classes} — weights {Path(info.source).name}. Click a sample to pin it."
+                                  + (" Still training: the final generator loads when the run ends."
+                                     if self._shown_state in ACTIVE_STATES else ""))
+        if self._restore_pins is not None:
+            self.pins, self.pin_classes = self._restore_pins
+            self._restore_pins = None
+            self._update_pin_controls()
+            self.request_preview()
         self.loaded.emit(info)
         self.request_grid()
 

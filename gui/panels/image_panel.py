@@ -238,6 +238,16 @@ class ImagePanel(QWidget):
             self.status_message.emit("The workspace has no images yet: File ▸ Open Images… (Ctrl+O) or drop "
                                      "pictures on the window.")
 
+    def workspace_images_changed(self) -> None:
+        """Images were added to the workspace (e.g. an opened file copied in when first segmented): list
+        them if the list shows the workspace, keeping the selection."""
+        if self._source_folder is not None:
+            return
+        new = [path for path in self.workspace.images() if str(path) not in self._items]
+        for path in new:
+            self._add_item(path)
+        self._start_thumbnails(new)
+
     def _set_source(self, title: str, path: Path) -> None:
         self._source_title = title
         self._opened_count = 0
@@ -483,7 +493,14 @@ class ImagePanel(QWidget):
         if pixel is None or self.current is None:
             return
         row, col = pixel
-        self.status_message.emit(describe_pixel(self.current, self.scene.labels, row, col))
+        labels = self.scene.labels
+        if labels is not None and self.mask_report is None and not labels[row, col]:
+            labels = None  # no mask: "label 0" would be the Segment panel's blank map, not a measurement
+        text = describe_pixel(self.current, labels, row, col)
+        names = self.mask_report.names if self.mask_report is not None and self.mask_report.names else {}
+        if labels is not None and int(labels[row, col]) in names:
+            text += f" ({names[int(labels[row, col])]})"
+        self.status_message.emit(text)
 
     def _on_zoom(self, zoom: float) -> None:
         self.zoom_label.setText(f"{zoom * 100:.0f}%")

@@ -68,6 +68,7 @@ TOOLS = (
 class SegmentPanel(QWidget):
     status_message = Signal(str)
     mask_saved = Signal(str)  # path, after each autosave
+    workspace_images_changed = Signal()  # an image was copied into the workspace
     _saved_from_thread = Signal(str)
     _save_failed_from_thread = Signal(str, str)
 
@@ -638,8 +639,10 @@ class SegmentPanel(QWidget):
             return
         self.last_result = result
         self.scene.set_object_overlay(result.picture, 1.0 / result.work_scale)
+        # no clicks yet (a new object): no update was timed, say nothing rather than "0 ms · 0 clicks"
         self.timing_label.setText(f"Last update {result.seconds * 1000:.0f} ms"
-                                  f" · {result.interactions} click{'s' if result.interactions != 1 else ''}")
+                                  f" · {result.interactions} click{'s' if result.interactions != 1 else ''}"
+                                  if result.interactions else "")
         self._update_buttons()
 
     def _labels_changed(self, region: Region, names_changed: bool, record: bool = True) -> None:
@@ -671,6 +674,7 @@ class SegmentPanel(QWidget):
         copied = self.workspace.add_image(self.image_path)
         self.image_path = copied
         self.status_message.emit(f"Copied {copied.name} into the workspace so its mask is kept with it.")
+        self.workspace_images_changed.emit()
 
     def save_now(self) -> bool:
         self._autosave()

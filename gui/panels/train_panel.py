@@ -187,7 +187,7 @@ class TrainPanel(QWidget):
         splitter.addWidget(self.center_stack)
         splitter.addWidget(samples_box)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([230, 820, 340])
+        splitter.setSizes([220, 760, 410])  # sample grids are tall: give them room
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(splitter)

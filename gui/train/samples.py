@@ -19,15 +19,25 @@ from gui.workers import WorkerBridge
 
 
 class SampleView(QLabel):
-    """Shows a pixmap scaled to fit, with crisp (nearest-neighbour) pixels when enlarged."""
+    """Shows a pixmap scaled to fit, with crisp (nearest-neighbour) pixels when enlarged, and its text (what
+    to expect there) while there is none. ``dark``: on a dark backdrop (small previews); else the picture sits
+    on the pane's own background (a tall sample grid in a wide pane left a mostly empty dark area)."""
 
-    def __init__(self, parent=None):
+    def __init__(self, parent=None, dark: bool = True):
         super().__init__(parent)
         self._pixmap: QPixmap | None = None
+        self._placeholder = ""
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setWordWrap(True)
         self.setMinimumSize(200, 160)
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
-        self.setStyleSheet("QLabel { background: #202226; color: #aaa; }")
+        self.setStyleSheet("QLabel { background: #202226; color: #aaa; }" if dark else "QLabel { color: #666; }")
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt API
+        """The text shown while there is no picture (QLabel drops its text when given a pixmap)."""
+        self._placeholder = text
+        if self._pixmap is None or self._pixmap.isNull():
+            super().setText(text)
 
     def set_pixmap(self, pixmap: QPixmap | None) -> None:
         self._pixmap = pixmap
@@ -39,7 +49,9 @@ class SampleView(QLabel):
 
     def _rescale(self) -> None:
         if self._pixmap is None or self._pixmap.isNull():
-            self.setPixmap(QPixmap())
+            if not self.pixmap().isNull():
+                self.setPixmap(QPixmap())
+            super().setText(self._placeholder)
             return
         size = self.size()
         scale = min(size.width() / self._pixmap.width(), size.height() / self._pixmap.height())
@@ -57,8 +69,8 @@ class SampleTimeline(QWidget):
         self.steps: list[int] = []
         self.current_step: int | None = None
         self._request = 0
-        self.view = SampleView()
-        self.view.setText("No samples")
+        self.view = SampleView(dark=False)
+        self.view.setText("No run selected")
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setEnabled(False)
         self.slider.valueChanged.connect(self._on_slider)
@@ -89,7 +101,7 @@ class SampleTimeline(QWidget):
         self.current_step = None
         self.play_button.setChecked(False)
         self.view.set_pixmap(None)
-        self.view.setText("No samples" if run_dir else "No run selected")
+        self.view.setText("No sample grids saved yet" if run_dir else "No run selected")
         self._update_slider(follow=True)
 
     def set_steps(self, steps) -> None:

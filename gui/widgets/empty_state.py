@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from gui.widgets.layout import never_widens
 
@@ -20,12 +20,16 @@ class EmptyState(QWidget):
         self.text.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
         self.text.setStyleSheet("QLabel { font-size: 11pt; color: #555; }")
         self.text.setMaximumWidth(560)
-        never_widens(self.text)
+        never_widens(self.title)
+        row = QHBoxLayout()  # the text column centred, at most 560 px wide, narrower when the panel is
+        row.addStretch(1)
+        row.addWidget(self.text, 100)
+        row.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addStretch(2)
         layout.addWidget(self.title)
         layout.addSpacing(12)
-        layout.addWidget(self.text, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addLayout(row)
         layout.addStretch(3)
         self.set_text(title, text)
 

@@ -77,6 +77,21 @@ def test_first_start_sample_opens_with_its_four_labelled_objects(qtbot, window):
     names = [window.image_panel.label_list.item(i).text() for i in range(window.image_panel.label_list.count())]
     assert names == ["1  ball", "2  box", "3  ring", "4  leaf"]
     assert "No mask" not in window.image_panel.mask_status.text()
+    hover(window.image_panel.view, QPointF(160.5, 150.5))  # the ball's centre
+    qtbot.waitUntil(lambda: window.status_text.text().startswith("x 160, y 150"), timeout=3000)
+    assert window.status_text.text().endswith("label 1 (ball)")
+
+
+def test_an_image_without_a_mask_reads_out_no_label(qtbot, window, tmp_path):
+    """The Segment panel's blank label map is not a measurement: no "label 0" for an unannotated image."""
+    path = tmp_path / "plain.png"
+    Image.new("RGB", (40, 30), (10, 200, 30)).save(path)
+    window.open_paths([str(path)])
+    qtbot.waitUntil(lambda: window.image_panel.current is not None and window.segment_panel.rgb is not None
+                    and window.segment_panel.rgb.shape == (30, 40, 3), timeout=5000)
+    hover(window.image_panel.view, QPointF(5.5, 5.5))
+    qtbot.waitUntil(lambda: window.status_text.text().startswith("x 5, y 5"), timeout=3000)
+    assert window.status_text.text() == "x 5, y 5 · RGB (10, 200, 30)"
 
 
 # 2. opened files get thumbnails; the list header counts them -----------------------------------------------
@@ -183,6 +198,10 @@ def test_job_counter_clears_when_the_work_is_done_though_a_run_is_followed(qtbot
     release = threading.Event()
     window.bridge.start(lambda token, emit: release.wait(10), "export CSV")
     assert window.jobs_status.text() == "Export CSV…"
+    qtbot.wait(50)  # laid out: the readout has room for its text beside the stretching status line
+    assert window.jobs_status.width() >= window.jobs_status.fontMetrics().horizontalAdvance("Export CSV…")
+    assert window.status_text.geometry().right() < window.jobs_status.geometry().left()  # side by side
+    assert window.jobs_status.geometry().right() < window.tf_status.geometry().left()
     release.set()
     qtbot.waitUntil(lambda: window.jobs_status.text() == "", timeout=10_000)
 
@@ -369,3 +388,15 @@ def test_view_menu_zooms_the_panel_on_screen(qtbot, window, seg):
     fit = next(a for a in window.menuBar().actions()[1].menu().actions() if a.text() == "Fit")
     fit.trigger()
     assert seg.view.zoom != 3.0 and window.image_panel.view.zoom == 3.0
+
+
+def test_an_image_copied_into_the_workspace_appears_in_its_list(qtbot, window, workspace, tmp_path):
+    outside = tmp_path / "elsewhere" / "out.png"
+    two_discs(outside)
+    window.open_paths([str(outside)])
+    seg = window.segment_panel
+    qtbot.waitUntil(lambda: seg.rgb is not None and seg.tool_buttons["click"].isEnabled(), timeout=10_000)
+    seg._labels_changed(seg.label_map.paint([(6, 6)], 3, 1), names_changed=True)  # the first edit copies it in
+    assert seg.save_now()
+    copied = workspace.images_dir / "out.png"
+    assert copied.is_file() and copied in window.image_panel.list_paths()

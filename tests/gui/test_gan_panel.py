@@ -176,3 +176,28 @@ def test_setup_dialog_reports_bad_folders(qtbot, window, tmp_path):
     dialog.check_data()
     qtbot.waitUntil(lambda: "Cannot train on this" in dialog.report.toPlainText(), timeout=30_000)
     assert "none of the 1 image files could be read" in dialog.report.toPlainText()
+
+
+def test_a_run_shown_while_training_is_reloaded_when_it_ends_keeping_the_pins(qtbot, window, gan_run, tmp_path):
+    """Issue 16: a view must follow what it describes. The explorer loaded a run mid-training (from a
+    checkpoint); when the run ends it shows the final generator, pins kept."""
+    import shutil
+
+    from core.training.run_folder import RunFolder
+
+    run = tmp_path / "runs-elsewhere" / "training-gan"
+    shutil.copytree(gan_run, run)
+    RunFolder(run).write_status("running", step=20)  # this process: alive, so it reads as running
+    gan = window.gan_panel
+    window.tabs.setCurrentWidget(gan)
+    with qtbot.waitSignal(gan.loaded, timeout=60_000):
+        gan.load_run(run)
+    qtbot.waitUntil(lambda: gan.grid_images is not None, timeout=20_000)
+    gan.toggle_pin(2)
+    gan.toggle_pin(5)
+    RunFolder(run).write_status("finished", step=30)
+    with qtbot.waitSignal(gan.loaded, timeout=60_000):
+        gan.refresh_runs()  # what the Train panel's runs_changed triggers
+    assert gan.pins == [2, 5]
+    gan.refresh_runs()  # a finished run is not reloaded again
+    assert gan.handle is not None and not gan.handle.finished and gan.info is not None
