@@ -1,6 +1,7 @@
 """Training data for segmentation: find image/mask pairs, read them through the app's one image and mask
 contract, and report every problem (missing masks, size mismatches, unexpected values, unreadable files):
-problem pairs are skipped and listed, never a crash.
+problem pairs are skipped and listed, never a crash. The masks are read as one dataset: surveyed first, their
+encoding and classes decided once (``core.masks``), then every mask read with that decision.
 
 Three layouts: a workspace (``images/`` + ``masks/<stem>.png``), two folders matched by file stem, and one
 folder where ``NAME_mask.png`` is the mask of ``NAME.<ext>``.
@@ -17,6 +18,9 @@ import numpy as np
 
 from core.imageio import IMAGE_SUFFIXES, ImageLoadError, list_images, load_image
 from core.maskio import MaskLoadError, read_mask
+from core.masks.decision import MaskDecision, MaskOverride
+from core.masks.reading import read_labels
+from core.masks.survey import MaskSurvey, survey_masks
 
 MASK_SUFFIX = "_mask"
 
@@ -32,7 +36,7 @@ class Pair:
 class Problem:
     path: str
     kind: str  # missing_mask, orphan_mask, duplicate, unreadable_image, unreadable_mask, size_mismatch,
-    #            unexpected_values, note
+    #            unexpected_values, contradicts_dataset, note
     message: str
 
     @property
@@ -70,6 +74,11 @@ class SegmentationData:
     num_classes: int
     problems: list[Problem]
     class_pixels: np.ndarray  # pixels per class over all labels
+    masks: MaskSurvey | None = None  # how the masks were read (the decision, snapped and contradicting files)
+
+    @property
+    def class_names(self) -> dict:
+        return dict(self.masks.decision.names) if self.masks is not None and self.masks.decision else {}
 
     def __len__(self) -> int:
         return len(self.stems)
@@ -78,7 +87,7 @@ class SegmentationData:
         indices = list(indices)
         return SegmentationData([self.stems[i] for i in indices], [self.images[i] for i in indices],
                                 [self.labels[i] for i in indices], self.num_classes, self.problems,
-                                _count(self.labels, indices, self.num_classes))
+                                _count(self.labels, indices, self.num_classes), self.masks)
 
 
 def _count(labels, indices, num_classes) -> np.ndarray:
@@ -169,26 +178,40 @@ def _match(scan: PairScan, images: dict[str, Path], masks: dict[str, Path]) -> N
         scan.problems.append(Problem(str(masks[stem]), "orphan_mask", "mask without an image; ignored"))
 
 
-def load_pair(pair: Pair, num_classes: int | None = None):
-    """(rgb, labels, notes) or raises a Problem-like ValueError naming the file and what is wrong."""
+def _failure(exc: BaseException) -> str:
+    if isinstance(exc, ImageLoadError):
+        return exc.reason
+    if isinstance(exc, MemoryError):
+        return "not enough memory to read this file"
+    return f"could not be read ({type(exc).__name__}: {exc})"
+
+
+def load_pair(pair: Pair, num_classes: int | None = None, decision: MaskDecision | None = None):
+    """(rgb, labels, notes) or raises _PairError naming the file and what is wrong. With ``decision`` the mask
+    is read the dataset's way; without, on its own (``read_mask``)."""
     try:
         image = load_image(pair.image)
-    except ImageLoadError as exc:
-        raise _PairError(Problem(str(pair.image), "unreadable_image", exc.reason)) from None
+    except Exception as exc:  # noqa: BLE001 - any failure of one file is that file's problem
+        raise _PairError(Problem(str(pair.image), "unreadable_image", _failure(exc))) from None
+    size = (image.meta.width, image.meta.height)
+    notes: list[Problem] = []
     try:
-        mask = read_mask(pair.mask, expected_size=(image.meta.width, image.meta.height))
+        if decision is None:
+            mask = read_mask(pair.mask, expected_size=size)
+            labels = mask.labels
+            notes = [Problem(str(pair.mask), "note", note) for note in mask.report.notes]
+        else:
+            labels, _ = read_labels(pair.mask, decision, expected_size=size)
     except MaskLoadError as exc:
         kind = "size_mismatch" if exc.kind == "size_mismatch" else "unreadable_mask"
         raise _PairError(Problem(str(pair.mask), kind, exc.reason)) from None
-    except ImageLoadError as exc:
-        raise _PairError(Problem(str(pair.mask), "unreadable_mask", exc.reason)) from None
-    labels = mask.labels
+    except Exception as exc:  # noqa: BLE001
+        raise _PairError(Problem(str(pair.mask), "unreadable_mask", _failure(exc))) from None
     if num_classes is not None and labels.max(initial=0) >= num_classes:
         bad = sorted(int(v) for v in np.unique(labels) if v >= num_classes)
         raise _PairError(Problem(str(pair.mask), "unexpected_values",
                                  f"label values {bad} but the model has {num_classes} classes "
                                  f"(0..{num_classes - 1}); skipped"))
-    notes = [Problem(str(pair.mask), "note", note) for note in mask.report.notes]
     return image.rgb, labels, notes
 
 
@@ -198,32 +221,52 @@ class _PairError(Exception):
         self.problem = problem
 
 
+def survey_pairs(scan: PairScan, token=None, emit=None, override: MaskOverride | None = None,
+                 reporter=None) -> MaskSurvey:
+    """Survey the masks of ``scan``'s pairs and decide how to read them (a job body when given ``emit``)."""
+    return survey_masks([pair.mask for pair in scan.pairs], token, emit, override, reporter)
+
+
+def mask_problem(survey: MaskSurvey | None, pair: Pair) -> Problem | None:
+    """The survey's reason not to read ``pair`` (unreadable or contradicting mask), as a Problem."""
+    found = survey.problem(pair.mask) if survey is not None else None
+    return None if found is None else Problem(str(pair.mask), found[0], found[1])
+
+
 def load_data(scan: PairScan, num_classes: int | None = None, token=None,
-              progress: Callable[[int, int], None] | None = None) -> SegmentationData:
+              progress: Callable[[int, int], None] | None = None, survey: MaskSurvey | None = None,
+              override: MaskOverride | None = None) -> SegmentationData:
     """Decode every pair of ``scan``. Problem pairs are skipped and listed in ``problems``.
 
-    ``num_classes`` None infers it from the largest label found (at least 2).
+    The masks are surveyed first (unless ``survey`` is given) and read with one decision; ``num_classes``
+    None takes the decision's (at least 2).
     """
+    if survey is None:
+        survey = survey_pairs(scan, token, override=override)
     stems, images, labels = [], [], []
     problems = list(scan.problems)
     for index, pair in enumerate(scan.pairs):
         if token is not None:
             token.check()
-        try:
-            rgb, lab, notes = load_pair(pair, num_classes)
-        except _PairError as exc:
-            problems.append(exc.problem)
+        skipped = mask_problem(survey, pair)
+        if skipped is not None:
+            problems.append(skipped)
         else:
-            stems.append(pair.stem)
-            images.append(rgb)
-            labels.append(lab)
-            problems.extend(notes)
+            try:
+                rgb, lab, notes = load_pair(pair, num_classes, survey.decision)
+            except _PairError as exc:
+                problems.append(exc.problem)
+            else:
+                stems.append(pair.stem)
+                images.append(rgb)
+                labels.append(lab)
+                problems.extend(notes)
         if progress is not None:
             progress(index + 1, len(scan.pairs))
-    found = max((int(lab.max(initial=0)) for lab in labels), default=1) + 1
-    classes = int(num_classes) if num_classes is not None else max(2, found)
+    decided = survey.decision.num_classes if survey.decision is not None else 2
+    classes = int(num_classes) if num_classes is not None else max(2, decided)
     return SegmentationData(stems, images, labels, classes, problems,
-                            _count(labels, range(len(labels)), classes))
+                            _count(labels, range(len(labels)), classes), survey)
 
 
 def split_indices(count: int, val_fraction: float, seed: int) -> tuple[list[int], list[int]]:

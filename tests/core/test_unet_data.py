@@ -57,7 +57,7 @@ def test_problems_are_skipped_and_listed(tmp_path):
     assert not by_kind["orphan_mask"].skipped and by_kind["missing_mask"].skipped
 
 
-def test_mask_suffix_layout_and_grey_level_notes(tmp_path):
+def test_mask_suffix_layout_and_the_decision_says_how_masks_were_read(tmp_path):
     for i in range(2):
         rgb, labels = synthetic_pair(24, 24, seed=i)
         Image.fromarray(rgb).save(tmp_path / f"cell{i}.jpg")
@@ -69,7 +69,8 @@ def test_mask_suffix_layout_and_grey_level_notes(tmp_path):
     assert [p.kind for p in scan.problems] == ["missing_mask"]
     data = load_data(scan)
     assert len(data) == 2 and set(np.unique(data.labels[0])) == {0, 1}
-    assert any(p.kind == "note" and "grey levels 0, 200" in p.message for p in data.problems)
+    assert data.masks.decision.encoding == "binary"
+    assert data.masks.lines()[0].startswith("masks read as binary (0/200)")
     assert scan_source(scan.source).pairs == scan.pairs
 
 
