@@ -27,10 +27,11 @@ The rule (also in the README):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 import numpy as np
 
+from core.masks.classes import FileVerdict, MaskClass, MaskDecision, MaskOverride
 from core.masks.values import (
     COLOUR,
     GREY,
@@ -44,104 +45,11 @@ from core.masks.values import (
 )
 from core.palette import LABEL_COLORS
 
-ENCODINGS = ("auto", "binary", "indexed", "grey-levels", "palette", "colours")
 MAX_CLASSES = 256  # ids 0..255: a uint8 label map
 THIN_SHARE = 1e-3  # a non-solid interpreted value needs this share of a file to count as a thin class
 CONTRADICTION_SHARE = 0.01  # a non-class region this large in a file makes the file contradict the decision
 SMALL_VALUE = 64
 RARE_NEIGHBOUR = 0.25  # beyond the tolerance (lossy files), a value this much rarer than a class joins it
-
-
-@dataclass(frozen=True)
-class MaskClass:
-    id: int
-    values: tuple[int, ...]  # source values read as this class; the first represents it
-    name: str = ""
-
-
-@dataclass(frozen=True)
-class FileVerdict:
-    """How one file reads under the decision."""
-
-    path: str
-    pixels: int
-    snapped: int = 0  # pixels whose value is no class value, snapped to the nearest class
-    foreign: tuple[tuple[int, int], ...] = ()  # (value, pixels) regions of values that are no class
-    problem: str = ""  # non-empty: the file contradicts the decision and is skipped
-
-
-@dataclass(frozen=True)
-class MaskDecision:
-    encoding: str  # binary, indexed, grey-levels, palette, colours
-    space: str  # grey, palette, colour: what a file's values are
-    classes: tuple[MaskClass, ...]
-    reason: str = ""
-    explicit: bool = False  # values state their classes (indices); otherwise interpreted
-    class_pixels: dict = field(default_factory=dict)  # id -> pixels over the dataset, after snapping
-
-    @property
-    def num_classes(self) -> int:
-        return max((c.id for c in self.classes), default=1) + 1
-
-    @property
-    def names(self) -> dict:
-        return {c.id: c.name for c in self.classes if c.name}
-
-    def class_values(self) -> tuple[np.ndarray, np.ndarray]:
-        """(values, ids): every class value with its id, sorted by value."""
-        pairs = sorted((v, c.id) for c in self.classes for v in c.values)
-        return np.array([v for v, _ in pairs], np.int64), np.array([i for _, i in pairs], np.int64)
-
-    def ids_of(self, values, palette: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """(ids, exact) for source values: a class value's id, else the nearest class value's id."""
-        values = np.asarray(values, np.int64)
-        known, ids = self.class_values()
-        if not len(known):
-            return np.zeros(values.shape, np.int64), np.zeros(values.shape, bool)
-        where = np.clip(np.searchsorted(known, values), 0, len(known) - 1)
-        exact = known[where] == values
-        result = ids[where].copy()
-        if not exact.all():
-            loose = ~exact
-            if self.space == COLOUR:
-                distance = ((unpack(values[loose])[:, None, :] - unpack(known)[None, :, :]) ** 2).sum(-1)
-            else:
-                distance = np.abs(values[loose][:, None] - known[None, :])
-            result[loose] = ids[np.argmin(distance, axis=1)]
-        return result, exact
-
-    def value_text(self, value: int) -> str:
-        if self.space == COLOUR:
-            return f"#{int(value):06x}"
-        return f"index {int(value)}" if self.space == PALETTE else str(int(value))
-
-    def to_params(self) -> dict:
-        """JSON for a run's config: a resumed or re-read run reads the masks the same way."""
-        return {"encoding": self.encoding, "space": self.space, "explicit": self.explicit,
-                "classes": [{"id": c.id, "values": list(c.values), "name": c.name} for c in self.classes]}
-
-    @staticmethod
-    def from_params(params: dict) -> MaskDecision:
-        classes = tuple(MaskClass(int(c["id"]), tuple(int(v) for v in c["values"]), str(c.get("name", "")))
-                        for c in params["classes"])
-        return MaskDecision(params["encoding"], params["space"], classes, "as recorded in the run",
-                            bool(params.get("explicit", False)))
-
-
-@dataclass(frozen=True)
-class MaskOverride:
-    """What the user fixed: an encoding (or 'auto') and/or the classes (id, values, name) themselves."""
-
-    encoding: str = "auto"
-    classes: tuple[MaskClass, ...] | None = None
-
-    def __post_init__(self) -> None:
-        if self.encoding not in ENCODINGS:
-            raise ValueError(f"unknown mask encoding {self.encoding!r} (one of {', '.join(ENCODINGS)})")
-
-    @staticmethod
-    def of(decision: MaskDecision) -> MaskOverride:
-        return MaskOverride(decision.encoding, decision.classes)
 
 
 # value spaces ------------------------------------------------------------------------------------------
@@ -294,6 +202,16 @@ def _assign_ids(groups: list[list[int]], space: str, encoding: str, weights: dic
     return name, [MaskClass(v, tuple(by_first[v])) for v in firsts]
 
 
+def _explicit(per_file: list[ValueStats], space: str, encoding: str) -> bool:
+    """Do the values state their classes (rule 2)? Palette indices and small grey integers do."""
+    if encoding == "indexed" or space == PALETTE:
+        return True
+    if encoding in ("grey-levels", "colours") or space == COLOUR:
+        return False
+    values = np.unique(np.concatenate([s.values for s in per_file])) if per_file else np.zeros(0, np.int64)
+    return bool(np.all((values < SMALL_VALUE) | (values == 255)))
+
+
 def decide(files: list[MaskFile], override: MaskOverride | None = None,
            compact: bool = True) -> tuple[MaskDecision, list[FileVerdict]]:
     """The dataset's decision and how each file reads under it (see the module's rule). ``compact`` False
@@ -304,13 +222,7 @@ def decide(files: list[MaskFile], override: MaskOverride | None = None,
     space, why = choose_space(files, override.encoding)
     usable = [f for f in files if not _incompatible(f, space)]
     per_file = [stats_in(f, space) for f in usable]
-    all_values = np.unique(np.concatenate([s.values for s in per_file])) if per_file else np.zeros(0, np.int64)
-    if override.encoding == "indexed" or space == PALETTE:
-        explicit = True
-    elif override.encoding in ("grey-levels", "colours") or space == COLOUR:
-        explicit = False
-    else:
-        explicit = bool(np.all((all_values < SMALL_VALUE) | (all_values == 255)))
+    explicit = _explicit(per_file, space, override.encoding)
     present = [set(present_values(s, f.pixels, explicit).tolist()) for s, f in zip(per_file, usable, strict=True)]
     candidates: dict[int, int] = {}
     for stats, values in zip(per_file, present, strict=True):
@@ -329,6 +241,12 @@ def decide(files: list[MaskFile], override: MaskOverride | None = None,
         encoding = "binary"
     if len(classes) > MAX_CLASSES or (classes and max(c.id for c in classes) >= MAX_CLASSES):
         raise ValueError(f"the masks hold {len(classes)} classes; at most {MAX_CLASSES - 1} besides background")
+    if explicit:
+        why += "; every value is a class"
+    else:
+        noise = len(set().union(*[set(s.values.tolist()) for s in per_file]) - set(candidates))
+        why += (f"; {len(groups)} value groups form regions"
+                + (f", {noise} other values only lie between them" if noise else ""))
     decision = MaskDecision(encoding, space, tuple(classes), why, explicit)
     decision = _named(decision, usable)
     return _verdicts(decision, files, present_by_path={f.path: p for f, p in zip(usable, present, strict=True)})
@@ -343,14 +261,15 @@ def _with_classes(files: list[MaskFile], override: MaskOverride) -> tuple[MaskDe
         space = COLOUR
     else:
         space, _ = choose_space(files, "auto")
+    usable = [f for f in files if not _incompatible(f, space)]
+    per_file = [stats_in(f, space) for f in usable]
+    explicit = _explicit(per_file, space, override.encoding)
     encoding = override.encoding if override.encoding != "auto" else (
         "colours" if space == COLOUR else "palette" if space == PALETTE else
-        "binary" if len(classes) == 2 else "indexed")
-    explicit = space == PALETTE or (space == GREY and all(v < SMALL_VALUE or v == 255 for v in values)
-                                    and override.encoding != "grey-levels")
+        "binary" if len(classes) == 2 else "indexed" if explicit else "grey-levels")
     decision = MaskDecision(encoding, space, classes, "classes given by the user", explicit)
-    usable = [f for f in files if not _incompatible(f, space)]
-    present = {f.path: set(present_values(stats_in(f, space), f.pixels, explicit).tolist()) for f in usable}
+    present = {f.path: set(present_values(s, f.pixels, explicit).tolist())
+               for f, s in zip(usable, per_file, strict=True)}
     decision = _named(decision, usable) if not any(c.name for c in classes) else decision
     return _verdicts(decision, files, present)
 

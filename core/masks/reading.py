@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.masks.decision import MaskDecision
+from core.masks.classes import MaskDecision
 from core.masks.values import COLOUR, GREY, PALETTE, MaskLoadError, MaskSource, pack
 
 

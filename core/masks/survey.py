@@ -8,7 +8,8 @@ from pathlib import Path
 
 from core.imageio import ImageLoadError
 from core.jobs import CancelToken, Emit, ProgressReporter
-from core.masks.decision import FileVerdict, MaskDecision, MaskOverride, decide
+from core.masks.classes import FileVerdict, MaskDecision, MaskOverride
+from core.masks.decision import decide
 from core.masks.values import MaskFile, survey_file
 
 
@@ -56,18 +57,18 @@ class MaskSurvey:
                  f"{len(self.verdicts)} masks surveyed"]
         total = sum(decision.class_pixels.values()) or 1
         for cls in decision.classes:
-            values = decision.value_text(cls.values[0])
-            if len(cls.values) > 1:
-                values += f" (+{len(cls.values) - 1} near value{'s' if len(cls.values) > 2 else ''})"
+            values = ", ".join(decision.value_text(v) for v in cls.values[:3])
+            if len(cls.values) > 3:
+                values += f" (+{len(cls.values) - 3} more)"
             name = f" '{cls.name}'" if cls.name else ""
             share = 100 * decision.class_pixels.get(cls.id, 0) / total
-            lines.append(f"  class {cls.id}{name} <- {values}: {share:.2f}% of pixels")
+            lines.append(f"  class {cls.id}{name}: {values}; {share:.2f}% of pixels")
         snapped = self.snapped_files
         if snapped:
             pixels = sum(v.snapped for v in snapped)
-            shown = ", ".join(f"{Path(v.path).name} ({v.snapped})" for v in snapped[:limit])
+            shown = ", ".join(f"{Path(v.path).name} ({v.snapped:,})" for v in snapped[:limit])
             more = f", … {len(snapped) - limit} more" if len(snapped) > limit else ""
-            lines.append(f"  {pixels} pixels in {len(snapped)} masks lay between classes (antialiasing or "
+            lines.append(f"  {pixels:,} pixels in {len(snapped)} masks lay between classes (antialiasing or "
                          f"compression) and were snapped to the nearest class: {shown}{more}")
         else:
             lines.append("  no pixel needed snapping")
@@ -80,7 +81,10 @@ class MaskSurvey:
 
 def encoding_text(decision: MaskDecision) -> str:
     if decision.encoding == "binary":
+        merged = any(abs(v - c.values[0]) > 64 for c in decision.classes for v in c.values)
         values = "/".join(decision.value_text(c.values[0]) for c in decision.classes)
+        if merged or decision.space != "grey":  # background against everything else
+            values = f"{decision.value_text(decision.classes[0].values[0])} / everything else"
         return f"binary ({values})"
     return {"indexed": "indexed classes (values are class ids)", "grey-levels": "grey levels (in order)",
             "palette": "palette indices", "colours": "colour-coded classes"}.get(decision.encoding,

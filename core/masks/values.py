@@ -35,7 +35,7 @@ LOSSY_FORMATS = ("JPEG", "MPO", "WEBP")
 LABEL_NAMES_KEY = "seggan:labels"
 
 _GREY_MODES = ("L", "I", "I;16", "I;16B", "I;16L", "I;16N", "F")
-_COLOUR_MODES = ("RGB", "RGBA", "RGBa", "RGBX", "CMYK", "YCbCr", "LAB", "HSV")
+_COLOUR_MODES = ("RGB", "RGBA", "RGBa", "RGBX", "CMYK", "YCbCr")
 
 
 class MaskLoadError(ImageLoadError):

@@ -18,7 +18,7 @@ import numpy as np
 
 from core.imageio import IMAGE_SUFFIXES, ImageLoadError, list_images, load_image
 from core.maskio import MaskLoadError, read_mask
-from core.masks.decision import MaskDecision, MaskOverride
+from core.masks.classes import MaskDecision, MaskOverride
 from core.masks.reading import read_labels
 from core.masks.survey import MaskSurvey, survey_masks
 

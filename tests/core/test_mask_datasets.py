@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core.masks.decision import MaskClass, MaskDecision, MaskOverride
+from core.masks.classes import MaskClass, MaskDecision, MaskOverride
 from core.masks.reading import read_labels
 from core.masks.survey import survey_masks
 from core.masks.values import pack

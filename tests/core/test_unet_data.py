@@ -107,3 +107,39 @@ def test_the_default_crop_fits_small_images():
     assert fit_crop(256, [(512, 512), (300, 200)], 16) == 256
     assert fit_crop(256, [(100, 90), (70, 120)], 16) == 80  # the largest image's short side, rounded down
     assert fit_crop(256, [(5, 5)], 16) == 16
+
+
+def test_any_per_file_failure_is_that_files_problem_and_the_rest_loads(tmp_path, monkeypatch):
+    import core.masks.survey as survey_module
+    import core.unet.dataset as dataset_module
+
+    images, masks = write_folders(tmp_path, count=5)
+    real_load_image, real_read_labels = dataset_module.load_image, dataset_module.read_labels
+    real_survey_file = survey_module.survey_file
+
+    def load_image(path):
+        if path.name == "img1.png":
+            raise RuntimeError("decoder crashed")
+        return real_load_image(path)
+
+    def read_labels(path, decision, expected_size=None):
+        if path.name == "img2.png":
+            raise MemoryError()
+        return real_read_labels(path, decision, expected_size)
+
+    def survey_file(path):
+        if path.name == "img3.png":
+            raise ValueError("odd header")
+        return real_survey_file(path)
+
+    monkeypatch.setattr(dataset_module, "load_image", load_image)
+    monkeypatch.setattr(dataset_module, "read_labels", read_labels)
+    monkeypatch.setattr(survey_module, "survey_file", survey_file)
+    data = load_data(scan_folders(images, masks))
+    assert data.stems == ["img0", "img4"]
+    problems = {p.path.split("/")[-2] + "/" + p.path.split("/")[-1]: p for p in data.problems}
+    assert problems["images/img1.png"].kind == "unreadable_image"
+    assert "RuntimeError: decoder crashed" in problems["images/img1.png"].message
+    assert problems["masks/img2.png"].message == "not enough memory to read this file"
+    assert problems["masks/img3.png"].kind == "unreadable_mask" and "odd header" in problems["masks/img3.png"].message
+    assert all(p.skipped for p in problems.values())
