@@ -37,6 +37,28 @@ def _scan(args):
     return scan_folders(args.images, args.masks)
 
 
+def _class_setting(text: str | None):
+    from core.masks.classes import parse_classes
+
+    try:
+        return parse_classes(text or "")
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def survey_with_progress(scan, override):
+    """Survey the masks with a progress bar, then print the decision."""
+    from core.jobs import CancelToken, Finished
+    from core.unet.dataset import survey_pairs
+
+    bar = ProgressBar(unit="mask")
+    survey = survey_pairs(scan, CancelToken(), bar, override)
+    bar(Finished(result=None))  # the last count, also on a pipe
+    for line in survey.lines():
+        print(line, file=sys.stderr)
+    return survey
+
+
 def print_problems(problems, limit: int = 20) -> None:
     shown = [p for p in problems if p.kind != "note"][:limit]
     notes = [p for p in problems if p.kind == "note"]
@@ -50,15 +72,18 @@ def print_problems(problems, limit: int = 20) -> None:
 
 
 def cmd_train_seg(args) -> int:
+    from core.masks.classes import MaskOverride
     from core.unet.dataset import load_data
     from core.unet.setup import fit_crop, machine_defaults, unet_run_config
 
     if args.resume:
         return run_training(args.out, None, resume=True, budget=budget_from(args))
+    num_classes, classes = args.classes or (None, None)
     try:
         scan = _scan(args)
         print(f"reading {len(scan.pairs)} image/mask pairs from {scan.describe()}…", file=sys.stderr)
-        data = load_data(scan, num_classes=args.classes)
+        survey = survey_with_progress(scan, MaskOverride(args.mask_encoding, classes))
+        data = load_data(scan, num_classes=num_classes, survey=survey)
     except (ValueError, FileNotFoundError, NotADirectoryError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -95,7 +120,9 @@ def cmd_train_seg(args) -> int:
     if budget is not None:
         hp.minutes, hp.epochs, hp.steps = budget.minutes, budget.epochs, budget.steps
     try:
-        config = unet_run_config(scan.source, hp, strategy=args.strategy, description=scan.describe())
+        config = unet_run_config(scan.source, hp, class_names=data.class_names or None, strategy=args.strategy,
+                                 description=scan.describe(),
+                                 masks=survey.decision.to_params() if survey.decision else None)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -143,7 +170,11 @@ def add_subcommands(sub) -> None:
                                        "Defaults are sized to this machine.")
     data = train.add_argument_group("data (one of)")
     data.add_argument("--images", help="folder of images (with --masks: matched by file name stem)")
-    data.add_argument("--masks", help="folder of masks (palette, grey 0..K, 0/255 or colour PNGs)")
+    data.add_argument("--masks", help="folder of masks (palette, grey 0..K, 0/255 or colour PNGs; JPEG too)")
+    data.add_argument("--mask-encoding", default="auto",
+                      choices=("auto", "binary", "indexed", "grey-levels", "palette", "colours"),
+                      help="how to read the masks (default: decided once from all of them; binary = background "
+                           "against everything else)")
     data.add_argument("--folder", help="one folder where NAME_mask.png is the mask of NAME.*")
     data.add_argument("--workspace", help="a workspace folder (images/ and masks/)")
     train.add_argument("--out", required=True, help="run folder to create (or to resume with --resume)")
@@ -151,7 +182,10 @@ def add_subcommands(sub) -> None:
     add_budget_arguments(train)
     add_strategy_argument(train)
     model = train.add_argument_group("model and training (defaults sized to this machine)")
-    model.add_argument("--classes", type=int, help="number of classes incl. background (default: from the masks)")
+    model.add_argument("--classes", type=_class_setting,
+                       help="number of classes incl. background, or the class values in id order, optionally "
+                            "named: 0,255 or 0=background,255=cell or #000000,#ff0000=tumour "
+                            "(default: decided from the masks)")
     model.add_argument("--crop", type=int, help="training crop side (multiple of 2**depth; default 256)")
     model.add_argument("--batch-size", type=int)
     model.add_argument("--lr", type=float, help="Adam learning rate (default 2e-3)")

@@ -49,8 +49,9 @@ def machine_defaults(cpu_count: int | None = None) -> SegHyperparameters:
 
 
 def unet_run_config(source: dict, hp: SegHyperparameters, class_names: dict | None = None,
-                    strategy: str = "auto", description: str = "") -> RunConfig:
-    """The RunConfig of a ``unet`` training run on ``source`` (a dataset.PairScan.source)."""
+                    strategy: str = "auto", description: str = "", masks: dict | None = None) -> RunConfig:
+    """The RunConfig of a ``unet`` training run on ``source`` (a dataset.PairScan.source); ``masks`` is how
+    its masks are read (core.masks MaskDecision.to_params), so the run reads them the same way later."""
     params = {
         "source": dict(source), "num_classes": int(hp.num_classes), "depth": int(hp.depth),
         "base_width": int(hp.base_width), "batch_norm": bool(hp.batch_norm), "residual": bool(hp.residual),
@@ -62,6 +63,8 @@ def unet_run_config(source: dict, hp: SegHyperparameters, class_names: dict | No
         params["init_from"] = str(hp.init_from)
     if class_names:
         params["class_names"] = {str(k): str(v) for k, v in class_names.items()}
+    if masks:
+        params["masks"] = dict(masks)
     budget = Budget(steps=hp.steps, epochs=hp.epochs, minutes=hp.minutes)
     config = RunConfig(task="unet", task_params=params, seed=int(hp.seed), batch_size=int(hp.batch_size),
                        learning_rates={"main": float(hp.learning_rate)}, budget=budget, log_every=10,

@@ -3,13 +3,14 @@
 Params (saved in config.json): ``source`` (a data source, see dataset.PairScan.source), ``num_classes``,
 the model's UNetSpec fields, ``crop``, ``loss``, ``class_weights`` (None, "auto" or a list), ``augment``
 (pipeline.Augment fields), ``val_fraction``, ``init_from`` (a run folder whose weights start this run:
-retraining from corrections), ``class_names``.
+retraining from corrections), ``class_names``, ``masks`` (how the masks are read: a MaskDecision's params).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from core.masks.classes import MaskDecision, MaskOverride
 from core.palette import LABEL_COLORS
 from core.runtime import tensorflow
 from core.training.task import Task, register_task
@@ -89,7 +90,9 @@ class UNetTask(Task):
         if getattr(self, "_train", None) is not None:
             return
         self._validate()
-        data = load_data(scan_source(self.params["source"]), num_classes=self.spec.num_classes)
+        masks = self.params.get("masks")  # the decision made at setup: the masks read the same way every time
+        override = MaskOverride.of(MaskDecision.from_params(masks)) if masks else None
+        data = load_data(scan_source(self.params["source"]), num_classes=self.spec.num_classes, override=override)
         if len(data) == 0:
             details = "; ".join(str(p) for p in data.problems[:5])
             raise ValueError(f"no usable image/mask pairs in {self.params['source']}" +

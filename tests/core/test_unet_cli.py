@@ -46,3 +46,46 @@ def test_bad_arguments_give_clear_messages(tmp_path, capsys):
     assert "multiple of 16" in capsys.readouterr().err
     assert main(["segment", "--run", str(tmp_path), "--input", str(images), "--output", str(tmp_path / "o")]) == 2
     assert "not a run folder" in capsys.readouterr().err
+
+
+def _grey_level_folders(root):
+    from tests.core.mask_datasets import write_dataset
+
+    images, masks = root / "images", root / "masks"
+    paths, truths = write_dataset(masks, "grey-levels", count=4, size=48, classes=3)
+    images.mkdir(parents=True)
+    for path, truth in zip(paths, truths, strict=True):
+        Image.fromarray(np.stack([truth * 80 + 40] * 3, axis=-1).astype(np.uint8)).save(images / path.name)
+    return images, masks
+
+
+def test_train_seg_prints_the_mask_decision_and_obeys_overrides(tmp_path, capsys):
+    import json
+
+    images, masks = _grey_level_folders(tmp_path / "data")
+    common = ["--images", str(images), "--masks", str(masks), "--steps", "1", "--crop", "32", "--depth", "2",
+              "--width", "4", "--batch-size", "2"]
+    code = main(["train-seg", *common, "--out", str(tmp_path / "named"),
+                 "--classes", "0=background,128=cell,255=nucleus"])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "masks read as grey levels (in order) (as you set it)" in err
+    assert "class 1 'cell': 128; " in err and "4 masks surveyed" in err
+    params = json.loads((tmp_path / "named" / "config.json").read_text())["task_params"]
+    assert params["num_classes"] == 3 and params["class_names"] == {"0": "background", "1": "cell", "2": "nucleus"}
+    assert [c["values"] for c in params["masks"]["classes"]] == [[0], [128], [255]]
+
+    code = main(["train-seg", *common, "--out", str(tmp_path / "binary"), "--mask-encoding", "binary"])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "masks read as binary (0 / everything else) (as you set it)" in err and "2 classes" in err
+    assert json.loads((tmp_path / "binary" / "config.json").read_text())["task_params"]["num_classes"] == 2
+
+
+def test_train_seg_refuses_class_values_it_cannot_read(tmp_path, capsys):
+    import pytest
+
+    with pytest.raises(SystemExit):
+        main(["train-seg", "--images", str(tmp_path), "--masks", str(tmp_path), "--out", str(tmp_path / "r"),
+              "--classes", "0,cell"])
+    assert "class value 'cell'" in capsys.readouterr().err
