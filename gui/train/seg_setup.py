@@ -1,5 +1,6 @@
 """The Train panel's segmentation setup: pick a dataset (workspace, two folders matched by name, or one
-folder with NAME_mask.png), preview its pairs and the problems found (decoded on a worker), choose
+folder with NAME_mask.png), see how its masks will be read (surveyed and decided as a dataset on a worker;
+the user may set the encoding or the class values), preview its pairs and the problems found, choose
 hyperparameters (defaults sized to this machine), and start a U-Net run in the Train panel."""
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.jobs import Failed, Finished, Progress
+from core.masks.classes import MaskOverride, parse_classes
 from core.training.run_folder import RunFolder
 from core.unet.dataset import scan_folders, scan_mask_suffix, scan_workspace
 from core.unet.losses import LOSSES
@@ -42,6 +44,9 @@ from gui.qt_image import rgb_to_qimage
 from gui.widgets import file_dialogs
 from gui.workers import WorkerBridge
 
+MASK_ENCODINGS = (("auto", "decided from all masks"), ("binary", "binary: background / everything else"),
+                  ("indexed", "indexed: values are class ids"), ("grey-levels", "grey levels, in order"),
+                  ("palette", "palette indices"), ("colours", "colours"))
 SOURCES = (("workspace", "This workspace (images/ + masks/)"),
            ("folders", "Two folders: images and masks matched by file name"),
            ("mask_suffix", "One folder: NAME.png with NAME_mask.png"))
@@ -117,6 +122,7 @@ class SegSetupDialog(QDialog):
         self.summary.setWordWrap(True)
         self.summary.setStyleSheet("QLabel { font-weight: bold; }")
         data.addWidget(self.summary)
+        data.addWidget(self._build_masks_box())
         self.pairs = QListWidget()
         self.pairs.setViewMode(QListWidget.ViewMode.IconMode)
         self.pairs.setIconSize(QSize(96, 96))
@@ -233,6 +239,41 @@ class SegSetupDialog(QDialog):
         layout.addWidget(self.buttons)
         self._on_source()
 
+    def _build_masks_box(self) -> QGroupBox:
+        """How the masks are read: the decision (encoding, classes with shares, snapped and contradicting
+        files) and the two settings that override it."""
+        box = QGroupBox("Masks")
+        layout = QVBoxLayout(box)
+        row = QHBoxLayout()
+        self.mask_encoding = QComboBox()
+        for key, text in MASK_ENCODINGS:
+            self.mask_encoding.addItem(text, key)
+        self.mask_encoding.setToolTip("How to read the masks; 'decided from all masks' surveys every mask first")
+        self.mask_encoding.currentIndexChanged.connect(self._schedule_scan)
+        self.class_values = QLineEdit()
+        self.class_values.setPlaceholderText("class values: from the masks (or e.g. 0, 255=cell)")
+        self.class_values.setToolTip("The class values in id order, background first, optionally named "
+                                     "(0=background, 255=cell). Other values snap to the nearest class.")
+        self.class_values.textChanged.connect(self._schedule_scan)
+        row.addWidget(QLabel("Read as"))
+        row.addWidget(self.mask_encoding)
+        row.addWidget(self.class_values, 1)
+        layout.addLayout(row)
+        self.decision = QLabel("")
+        self.decision.setWordWrap(True)
+        self.decision.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.decision.setTextFormat(Qt.TextFormat.PlainText)
+        layout.addWidget(self.decision)
+        return box
+
+    def mask_override(self) -> MaskOverride:
+        """The user's mask settings; raises ValueError for class values that do not parse."""
+        count, classes = parse_classes(self.class_values.text())
+        if count is not None:
+            raise ValueError("class values: give the values in id order (e.g. 0, 255); the number of classes "
+                             "is set under Model and training")
+        return MaskOverride(self.mask_encoding.currentData(), classes)
+
     @staticmethod
     def _spin(low: int, high: int, value: int, step: int, tip: str) -> QSpinBox:
         spin = QSpinBox()
@@ -289,16 +330,18 @@ class SegSetupDialog(QDialog):
         self.preview = None
         self.pairs.clear()
         self.problems.clear()
+        self.decision.setText("")
         self._update_start()
         try:
             scan = self._scan()  # names only: cheap, fine on the GUI thread
+            override = self.mask_override()
         except (ValueError, OSError) as exc:
             self.summary.setText(str(exc))
             self._scan_handle = None
             return
         self.summary.setText(f"Reading {len(scan.pairs)} pairs…")
-        handle = self.bridge.start(lambda token, emit: preview_dataset(scan, token, emit), "preview dataset",
-                                   report_errors=False)
+        handle = self.bridge.start(lambda token, emit: preview_dataset(scan, token, emit, override=override),
+                                   "preview dataset", report_errors=False)
         handle.event.connect(lambda event, h=handle: self._on_scan_event(h, event))
         self._scan_handle = handle
 
@@ -306,7 +349,8 @@ class SegSetupDialog(QDialog):
         if handle is not self._scan_handle:
             return  # a newer scan replaced this one
         if isinstance(event, Progress) and event.total:
-            self.summary.setText(f"Reading pairs… {event.done} / {event.total}")
+            what = event.message.partition(":")[0] or "reading pairs"
+            self.summary.setText(f"{what[:1].upper()}{what[1:]}… {event.done} / {event.total}")
         elif isinstance(event, Failed):
             self.summary.setText(f"Could not read the data: {event.error}")
             self._scan_handle = None
@@ -317,6 +361,7 @@ class SegSetupDialog(QDialog):
     def _show_preview(self, preview: DatasetPreview) -> None:
         self.preview = preview
         self.summary.setText(preview.summary())
+        self.decision.setText("\n".join(preview.masks.lines()) if preview.masks is not None else "")
         for pair in preview.pairs:
             item = QListWidgetItem(QIcon(QPixmap.fromImage(rgb_to_qimage(pair.thumbnail))),
                                    f"{pair.stem}\n{pair.size[0]}×{pair.size[1]}")
@@ -360,8 +405,11 @@ class SegSetupDialog(QDialog):
     def run_config(self):
         if self.preview is None or not self.preview.pairs:
             raise ValueError("no usable image/mask pairs yet")
+        decision = self.preview.masks.decision if self.preview.masks is not None else None
         return unet_run_config(self.preview.scan.source, self.hyperparameters(),
-                               description=self.preview.scan.describe())
+                               class_names=decision.names if decision is not None else None,
+                               description=self.preview.scan.describe(),
+                               masks=decision.to_params() if decision is not None else None)
 
     def run_name_text(self) -> str:
         name = "".join(c if c.isalnum() or c in "-_." else "-" for c in self.run_name.text().strip())

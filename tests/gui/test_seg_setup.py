@@ -81,3 +81,55 @@ def test_folders_with_problems_then_training_starts_in_the_panel(qtbot, panel, w
     assert config.task_params["source"] == {"kind": "folders", "images": str(images), "masks": str(masks)}
     assert (run_dir / "model" / "unet.weights.h5").is_file()
     qtbot.waitUntil(lambda: "finished" in panel.run_title.text(), timeout=10_000)  # the panel follows it
+
+
+def _folders_with_masks(root, form, classes=2):
+    from tests.core.mask_datasets import write_dataset
+
+    images, masks = root / "images", root / "masks"
+    paths, _ = write_dataset(masks, form, count=6, size=64, classes=classes)
+    images.mkdir(parents=True)
+    for i, path in enumerate(paths):
+        Image.fromarray(synthetic_pair(64, 64, seed=i)[0]).save(images / f"{path.stem}.png")
+    return images, masks
+
+
+def test_the_dialog_shows_how_the_masks_are_read_and_obeys_overrides(qtbot, panel, workspace, tmp_path):
+    images, masks = _folders_with_masks(tmp_path / "aa", "binary-aa")
+    dialog = SegSetupDialog(workspace, panel.bridge, panel)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.set_source("folders", str(images), str(masks))
+    qtbot.waitUntil(lambda: dialog.preview is not None, timeout=10_000)
+    text = dialog.decision.text()
+    assert "masks read as binary (0/255)" in text
+    assert "class 0: 0; " in text and "class 1: 255; " in text and "% of pixels" in text
+    assert "snapped to the nearest class: m0.png" in text or "m0.png (" in text  # the antialiased files named
+    assert "m3.png (" in text and "m1.png (" not in text
+    assert dialog.classes.value() == 2 and dialog.pairs.count() == 6
+    assert dialog.run_config().task_params["masks"]["encoding"] == "binary"
+
+    # grey levels 0/128/255, then read as binary: background against everything else
+    images, masks = _folders_with_masks(tmp_path / "grey", "grey-levels", classes=3)
+    dialog.set_source("folders", str(images), str(masks))
+    qtbot.waitUntil(lambda: dialog.preview is not None, timeout=10_000)
+    assert "grey levels (in order)" in dialog.decision.text() and dialog.classes.value() == 3
+    dialog.mask_encoding.setCurrentIndex(dialog.mask_encoding.findData("binary"))
+    dialog.rescan()
+    qtbot.waitUntil(lambda: dialog.preview is not None, timeout=10_000)
+    assert "binary" in dialog.decision.text() and "(as you set it)" in dialog.decision.text()
+    assert dialog.classes.value() == 2
+    assert dialog.run_config().task_params["masks"]["encoding"] == "binary"
+
+    # class values with names: they become the run's class names; a bad value is a message, not a scan
+    dialog.mask_encoding.setCurrentIndex(0)
+    dialog.class_values.setText("0=background, 128=cell, oops")
+    dialog.rescan()
+    assert "class value 'oops'" in dialog.summary.text() and dialog.preview is None
+    dialog.class_values.setText("0=background, 128=cell, 255=nucleus")
+    dialog.rescan()
+    qtbot.waitUntil(lambda: dialog.preview is not None, timeout=10_000)
+    config = dialog.run_config()
+    assert config.task_params["class_names"] == {"0": "background", "1": "cell", "2": "nucleus"}
+    assert "class 1 'cell': 128; " in dialog.decision.text()
+    dialog.reject()
