@@ -195,3 +195,15 @@ def test_a_large_colour_mask_is_counted_in_bounded_memory(tmp_path):
     assert loaded.report.classes == (0, 1, 2) and loaded.labels[3500, 3500] == 1
     # the labels themselves are 16 MB; a packed uint32 copy of the image alone would be 64 MB
     assert peak < 60e6, f"numpy peak {peak / 1e6:.0f} MB"
+
+
+def test_class_names_of_palette_masks_become_the_datasets_class_names(tmp_path):
+    from tests.core.unet_helpers import synthetic_pair
+
+    images = tmp_path / "images"
+    paths, _ = write_dataset(tmp_path / "masks", "palette-named", count=3, size=48, classes=3)
+    images.mkdir()
+    for path in paths:
+        Image.fromarray(synthetic_pair(48, 48, seed=1)[0]).save(images / path.name)
+    data = load_data(scan_folders(images, tmp_path / "masks"))
+    assert data.class_names == {1: "cell", 2: "nucleus"} and data.num_classes == 3

@@ -181,3 +181,14 @@ def test_mask_write_is_atomic_when_saving_fails(tmp_path, monkeypatch):
     assert sorted(os.listdir(tmp_path)) == ["m.png"], "no temp file may be left behind"
     monkeypatch.undo()
     np.testing.assert_array_equal(maskio.read_mask(path).labels, original)
+
+
+def test_studio_label_maps_read_back_exactly_however_sparse_or_small_their_labels(tmp_path):
+    labels = np.zeros((300, 400), np.uint8)
+    labels[10:200, 20:300] = 200  # a high label, nothing in between: still label 200, not compacted
+    labels[250, 390] = 3  # one pixel of an object: a label, not noise
+    labels[260:262, 0:400] = 9  # a two-pixel line
+    path = write_mask(tmp_path / "m.png", labels, names={200: "cell", 3: "dot", 9: "line"})
+    loaded = read_mask(path)
+    np.testing.assert_array_equal(loaded.labels, labels)
+    assert loaded.report.kind == "palette" and loaded.report.notes == ()
