@@ -1,6 +1,6 @@
 """``autoencoder-check``: a tiny convolutional autoencoder on generated shapes.
 
-It exists to check that a machine (or a cluster, with ``--strategy multiworker``) can train end to end:
+It exists to check that a machine (or a cluster: TF_CONFIG on each worker) can train end to end:
 data pipeline, distributed steps, checkpoints, summaries and sample grids, in seconds, with no data.
 """
 

@@ -17,17 +17,22 @@ def cluster_size() -> int:
     return sum(len(cluster.get(kind, [])) for kind in ("chief", "worker")) or 1
 
 
+def resolve_auto() -> str:
+    """What ``auto`` means here, decided without starting TensorFlow's context: MultiWorkerMirroredStrategy
+    configures collective ops, which TensorFlow allows only before the context starts, and listing logical
+    devices starts it. So the cluster is read from TF_CONFIG first, and GPUs are counted as physical devices
+    (listing those does not start the context)."""
+    if cluster_size() > 1:
+        return "multiworker"
+    gpus = tensorflow().config.list_physical_devices("GPU")
+    return "mirrored" if len(gpus) > 1 else "one"
+
+
 def make_strategy(kind: str = "auto"):
     """auto: multi-worker when TF_CONFIG names several workers, mirrored over several GPUs, else one device."""
-    tf = tensorflow()
     if kind == "auto":
-        gpus = tf.config.list_logical_devices("GPU")
-        if cluster_size() > 1:
-            kind = "multiworker"
-        elif len(gpus) > 1:
-            kind = "mirrored"
-        else:
-            kind = "one"
+        kind = resolve_auto()
+    tf = tensorflow()
     if kind == "one":
         # The default strategy: one replica on the default device (the first GPU if any, else the CPU).
         return tf.distribute.get_strategy()
@@ -59,4 +64,6 @@ def describe(strategy) -> str:
     name = type(strategy).__name__
     if name.startswith("_Default"):
         name = "one device"
+    elif name == "CollectiveAllReduceStrategy":  # the class behind tf.distribute.MultiWorkerMirroredStrategy
+        name = "MultiWorkerMirroredStrategy"
     return f"{name} with {strategy.num_replicas_in_sync} replica{'s' if strategy.num_replicas_in_sync != 1 else ''}"

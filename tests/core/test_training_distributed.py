@@ -130,29 +130,46 @@ def test_mirrored_over_two_cpu_devices_tracks_the_single_device_loss(tmp_path):
 
 
 # MultiWorkerMirroredStrategy ----------------------------------------------------------------------------
-@pytest.mark.slow
-@pytest.mark.timeout(300)
-def test_multiworker_with_two_worker_processes_on_localhost(tmp_path):
-    from core.training.engine import train
+# The README's way: the same command on every worker, each with its own TF_CONFIG, default strategy (auto).
+AUTO_WITHOUT_CONTEXT = textwrap.dedent("""
+    from tensorflow.python.eager import context
+    from core.training.strategy import resolve_auto
+    kind = resolve_auto()
+    print("RESULT", kind, context.context()._context_handle is None)
+""")
 
+
+def test_auto_picks_multiworker_from_tf_config_without_starting_tensorflow(tmp_path):
+    """MultiWorkerMirroredStrategy must configure collective ops before TensorFlow's context starts, so
+    deciding what "auto" means must not start it (listing logical devices did)."""
+    cluster = json.dumps({"cluster": {"worker": ["127.0.0.1:1", "127.0.0.1:2"]}, "task": {"type": "worker", "index": 0}})
+    for env, expected in ((child_env(TF_CONFIG=cluster), "multiworker"), (child_env(), "one")):
+        out = subprocess.run([sys.executable, "-c", AUTO_WITHOUT_CONTEXT], capture_output=True, text=True,
+                             timeout=120, cwd=REPO, env=env)
+        assert out.returncode == 0, out.stderr[-3000:]
+        assert out.stdout.split()[-3:] == ["RESULT", expected, "True"], out.stdout
+
+
+def start_workers(commands: list[list[str]], tmp_path: Path) -> tuple[list[subprocess.Popen], list[Path], list[Path]]:
+    """Worker i runs ``commands[i]`` with TF_CONFIG naming two local workers and itself as task i (and its own
+    TMPDIR, to see the non-chief's throwaway checkpoints cleaned up)."""
     ports = free_ports(2)
     cluster = {"worker": [f"127.0.0.1:{port}" for port in ports]}
-    outs = [tmp_path / "chief-run", tmp_path / "worker1-run"]
     logs = [tmp_path / f"worker{i}.log" for i in range(2)]
     temps = [tmp_path / f"tmp{i}" for i in range(2)]
     procs: list[subprocess.Popen] = []
+    for index in range(2):
+        temps[index].mkdir()
+        tf_config = json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})
+        with open(logs[index], "wb") as log:
+            procs.append(subprocess.Popen(commands[index], stdout=log, stderr=subprocess.STDOUT, cwd=REPO,
+                                          env=child_env(TF_CONFIG=tf_config, TMPDIR=str(temps[index]))))
+    return procs, logs, temps
+
+
+def wait_for_workers(procs: list[subprocess.Popen], logs: list[Path], seconds: float = 240) -> None:
+    deadline = time.monotonic() + seconds
     try:
-        for index in range(2):
-            temps[index].mkdir()
-            tf_config = json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})
-            with open(logs[index], "wb") as log:
-                procs.append(subprocess.Popen(
-                    [*seggan_command(), "check-training", "--strategy", "multiworker", "--out", str(outs[index]),
-                     "--steps", "20", "--batch-size", "8", "--size", "16", "--examples", "64",
-                     "--checkpoint-every", "10", "--sample-every", "10", "--log-every", "5"],
-                    stdout=log, stderr=subprocess.STDOUT, cwd=REPO,
-                    env=child_env(TF_CONFIG=tf_config, TMPDIR=str(temps[index]))))
-        deadline = time.monotonic() + 240
         for index, proc in enumerate(procs):
             try:
                 proc.wait(max(1.0, deadline - time.monotonic()))
@@ -163,24 +180,55 @@ def test_multiworker_with_two_worker_processes_on_localhost(tmp_path):
             kill_if_alive(proc)
     for index, proc in enumerate(procs):
         assert proc.returncode == 0, f"worker {index} exited {proc.returncode}:\n{tail(logs[index])}"
-        assert "finished at step 20" in logs[index].read_text(errors="replace")
+
+
+def final_lines(logs: list[Path]) -> list[str]:
+    """The last line of each worker's output: "<state> at step N: <why> (...)"."""
+    lines = []
+    for log in logs:
+        text = [line for line in log.read_text(errors="replace").splitlines()
+                if re.match(r"^(finished|stopped|failed) at step \d+", line)]
+        assert text, f"no final line:\n{tail(log)}"
+        lines.append(text[-1].split(" (")[0])
+    return lines
+
+
+def assert_trained_by_two_workers(run: RunFolder, state: str, temps: list[Path]) -> dict:
+    status = json.loads(run.status_path.read_text())
+    assert status["state"] == state, status
+    assert status["strategy"] == "MultiWorkerMirroredStrategy with 2 replicas", status["strategy"]
+    assert list(temps[1].glob("seggan-worker-ckpt-*")) == []  # the non-chief's checkpoints are cleaned up
+    return status
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_multiworker_with_two_worker_processes_on_localhost(tmp_path):
+    from core.training.engine import train
+
+    # separate --out folders here, to see that only the chief (worker 0) writes one
+    outs = [tmp_path / "chief-run", tmp_path / "worker1-run"]
+    procs, logs, temps = start_workers(
+        [[*seggan_command(), "check-training", "--out", str(out), "--steps", "20", "--batch-size", "8", "--size",
+          "16", "--examples", "64", "--checkpoint-every", "10", "--sample-every", "10", "--log-every", "5"]
+         for out in outs], tmp_path)
+    wait_for_workers(procs, logs)
+    assert final_lines(logs) == ["finished at step 20: reached 20 steps"] * 2
 
     chief = RunFolder(outs[0])
-    status = json.loads(chief.status_path.read_text())
-    assert status["state"] == "finished" and status["step"] == 20 and status["total_steps"] == 20
-    assert "2 replicas" in status["strategy"], status["strategy"]
+    status = assert_trained_by_two_workers(chief, "finished", temps)
+    assert status["step"] == 20 and status["total_steps"] == 20
     assert sorted(p.name for p in chief.checkpoints_dir.glob("ckpt-*.index")) == ["ckpt-10.index", "ckpt-20.index"]
     steps, chief_loss = losses(chief.path)
     assert steps == [5, 10, 15, 20]
     assert all(np.isfinite(chief_loss))
     assert chief.sample_steps() == [10, 20]
     assert (chief.model_dir / "autoencoder.weights.h5").is_file()
-    # only the chief writes a run folder; the other worker's throwaway checkpoints are cleaned up
-    assert not RunFolder(outs[1]).is_run()
-    assert list(temps[1].glob("seggan-worker-ckpt-*")) == []
+    assert not RunFolder(outs[1]).is_run()  # only the chief writes a run folder
 
     # two workers with one replica each see the same global batches as one device: same losses
     config = chief.read_config()
+    assert config.strategy == "auto"
     config.strategy = "one"
     single = train(tmp_path / "single", RunConfig.from_dict(config.to_dict()))
     assert single.state == "finished" and single.step == 20
