@@ -24,6 +24,7 @@ from core.runtime import tensorflow
 from core.training.config import RunConfig
 from core.training.metrics_log import MetricsWriter
 from core.training.run_folder import ACTIVE_STATES, RunFolder, RunFolderError
+from core.training.stop_agreement import StopAgreement
 from core.training.strategy import describe, is_chief, make_strategy
 from core.training.task import Task, task_class
 
@@ -142,6 +143,7 @@ class _Loop:
         self.writer = (tf.summary.create_file_writer(str(self.run.tensorboard_dir), flush_millis=5000)
                        if self.chief else None)
         self._build_step()
+        self.stop_agreement = StopAgreement(self.strategy)
         if self.resume:
             self.emit(Message(text=f"resumed {self.run.name} at step {self.step}"))
 
@@ -233,7 +235,10 @@ class _Loop:
             return elapsed_before + (time.monotonic() - session_start - paused_s)
 
         while True:
-            if self.token.cancelled:
+            # Workers of a cluster stop together (core/training/stop_agreement.py); one process just asks itself.
+            cancelled, out_of_time = self.stop_agreement.agree(
+                self.token.cancelled, minutes is not None and elapsed_now() >= minutes * 60)
+            if cancelled:
                 state, message = "stopped", f"stopped by request at step {step}"
                 break
             if self.token.paused:
@@ -259,7 +264,7 @@ class _Loop:
             if total is not None and step >= total:
                 message = f"reached {total} steps"
                 break
-            if minutes is not None and elapsed_now() >= minutes * 60:
+            if out_of_time:
                 message = f"reached the {minutes:g}-minute budget at step {step}"
                 break
 

@@ -237,6 +237,60 @@ def test_multiworker_with_two_worker_processes_on_localhost(tmp_path):
     np.testing.assert_allclose(chief_loss, single_loss, rtol=1e-3)
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_readme_train_seg_on_two_workers_stops_together_at_the_time_budget(tmp_path):
+    """`seggan train-seg` as the README documents it, the same command on both workers. A time budget is
+    measured by each worker on its own clock: without agreeing, one worker left while the other waited in
+    the next step's all-reduce, and the chief's run failed."""
+    from tests.core.unet_helpers import write_folders
+
+    images, masks = write_folders(tmp_path / "data", count=4, size=(32, 32))
+    run = tmp_path / "run"
+    command = [*seggan_command(), "train-seg", "--images", str(images), "--masks", str(masks), "--out", str(run),
+               "--minutes", "0.1", "--crop", "16", "--batch-size", "4", "--depth", "2", "--width", "4"]
+    procs, logs, temps = start_workers([command, command], tmp_path)
+    wait_for_workers(procs, logs)
+    lines = final_lines(logs)
+    assert lines[0] == lines[1] and lines[0].startswith("finished at step "), lines
+    assert "0.1-minute budget" in lines[0]
+    step = int(lines[0].split()[3].rstrip(":"))
+    status = assert_trained_by_two_workers(RunFolder(run), "finished", temps)
+    assert status["step"] == step >= 1
+    assert (RunFolder(run).model_dir / "unet.weights.h5").is_file()
+    assert RunFolder(run).sample_steps()[-1] == step  # a sample grid of the last step
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_readme_train_gan_on_two_workers_stops_together_on_ctrl_c_at_either(tmp_path):
+    """`seggan train-gan` as the README documents it on both workers; Ctrl+C at the non-chief only stops both
+    after the same step, each with a checkpoint, and the chief's run reads "stopped"."""
+    run = RunFolder(tmp_path / "run")
+    command = [*seggan_command(), "train-gan", "--data", "procedural", "--out", str(run.path), "--steps", "100000",
+               "--size", "28", "--batch-size", "8", "--width", "8", "--quality-every", "0", "--sample-every", "5"]
+    procs, logs, temps = start_workers([command, command], tmp_path)
+    try:
+        deadline = time.monotonic() + 200
+        while not (run.status_path.exists() and read_json_strictly(run.status_path).get("step", 0) >= 3):
+            if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
+                pytest.fail(f"training did not start:\n{tail(logs[0])}\n---\n{tail(logs[1])}")
+            time.sleep(0.05)
+        os.kill(procs[1].pid, signal.SIGINT)
+    except BaseException:
+        for proc in procs:
+            kill_if_alive(proc)
+        raise
+    wait_for_workers(procs, logs)
+    lines = final_lines(logs)
+    assert lines[0] == lines[1] and lines[0].startswith("stopped at step "), lines
+    step = int(lines[0].split()[3].rstrip(":"))
+    status = assert_trained_by_two_workers(run, "stopped", temps)
+    assert status["step"] == step >= 3
+    assert latest_checkpoint_step(run) == step
+    assert (run.model_dir / "generator.weights.h5").is_file()
+
+
 # SIGKILL at random moments ------------------------------------------------------------------------------
 LOG_EVERY, SAMPLE_EVERY, CHECKPOINT_EVERY = 5, 10, 5
 NEVER = 1_000_000  # the budget of the sessions that get killed: they never finish on their own
