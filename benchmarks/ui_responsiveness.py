@@ -88,6 +88,18 @@ def training_job(seconds: float, batch: int = 8, size: int = 256):
     return job
 
 
+def gc_summary() -> dict:
+    """What the GUI thread's collector did (gui/gc_guard.py): collections per generation, freezes, the
+    slowest collection, and how many objects are frozen (left out of collections)."""
+    import gc
+
+    from gui.gc_guard import collect_in_gui_thread
+
+    stats = collect_in_gui_thread().collector.stats
+    return {"collections": stats.collections, "freezes": stats.freezes, "slowest_ms": round(stats.slowest_ms, 1),
+            "frozen_objects": gc.get_freeze_count()}
+
+
 def percentile(values, q):
     return float(np.percentile(np.asarray(values), q)) if values else None
 
@@ -217,6 +229,7 @@ def main() -> int:
         result["ticks_during_training"] = len(training)
         if args.mode == "bridge":
             result["events_received"] = events
+        result["gc"] = gc_summary()
         result["targets"] = {"window_shown_s": 2.0, "gap_p99_ms": 20.0, "gap_max_ms": 50.0}
         if args.diagnose:
             result["stalls"] = stalls[:10]

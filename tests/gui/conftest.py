@@ -16,7 +16,7 @@ from gui.main_window import MainWindow
 def gui_thread_garbage_collection(qapp):
     """As in the app (gui.app.main): cyclic garbage is collected in the GUI thread only. Without it, widgets of
     earlier tests collected by a training thread deadlocked the suite (see gui.gc_guard)."""
-    collect_in_gui_thread(0.2)
+    collect_in_gui_thread()
     yield
     restore_automatic_collection()
 

@@ -1,9 +1,11 @@
-"""Cyclic garbage (here holding a QObject) is collected by the GUI thread, never by a busy worker thread."""
+"""Cyclic garbage (here holding a QObject) is collected by the GUI thread, never by a busy worker thread, also
+while the worker runs and after it made a bulk of long-lived objects (as importing TensorFlow does)."""
 
 from __future__ import annotations
 
 import gc
 import threading
+import time
 
 from PySide6.QtCore import QObject
 
@@ -37,3 +39,33 @@ def test_cyclic_garbage_is_collected_in_the_gui_thread_only(qtbot):
     assert finalized_in == []  # the worker did not collect it
     qtbot.waitUntil(lambda: bool(finalized_in), timeout=5000)  # the GUI thread's timer did
     assert finalized_in == [threading.main_thread().name]
+
+
+class _Cycle:
+    def __init__(self):
+        self.me = self
+
+    def __del__(self):
+        finalized_in.append(threading.current_thread().name)
+
+
+def test_a_running_workers_garbage_is_collected_in_the_gui_thread_and_bulks_are_frozen(qtbot):
+    assert not gc.isenabled()
+    finalized_in.clear()
+    frozen_before = gc.get_freeze_count()
+    kept = []
+
+    def work():  # like a training thread: a bulk of long-lived objects (an import, a model), then steps
+        kept.append([[i] for i in range(200_000)])
+        for _ in range(200):
+            for _ in range(20):
+                _Cycle()  # cyclic garbage: freed only by a collection
+            [[None] for _ in range(2_000)]  # allocations that would trigger automatic collection here
+            time.sleep(0.005)
+
+    worker = threading.Thread(target=work, name="busy-worker")
+    worker.start()
+    qtbot.waitUntil(lambda: not worker.is_alive(), timeout=30_000)  # the GUI's event loop runs meanwhile
+    qtbot.waitUntil(lambda: len(finalized_in) >= 4000 - 700, timeout=5000)
+    assert set(finalized_in) == {threading.main_thread().name}
+    assert gc.get_freeze_count() - frozen_before >= 200_000  # the bulk is out of every later collection
