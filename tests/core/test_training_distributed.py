@@ -261,6 +261,52 @@ def test_readme_train_seg_on_two_workers_stops_together_at_the_time_budget(tmp_p
     assert RunFolder(run).sample_steps()[-1] == step  # a sample grid of the last step
 
 
+def readme_two_worker_example() -> str:
+    """The README's shell block that starts two workers on one machine."""
+    blocks = re.findall(r"```sh\n(.*?)```", (REPO / "README.md").read_text(), re.DOTALL)
+    examples = [block for block in blocks if "TF_CONFIG=" in block]
+    assert len(examples) == 1, examples
+    return examples[0]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_readme_two_worker_example_runs_as_written(tmp_path):
+    """The README's two-worker lines, run by bash as written (the TF_CONFIG quoting included). Only what a
+    test must change is changed: free ports, RUN, a 0.1-minute budget instead of 5 and a small model."""
+    example = readme_two_worker_example()
+    run = RunFolder(tmp_path / "run")
+    ports = free_ports(2)
+    small = "--size 28 --batch-size 8 --width 8 --quality-every 0 --sample-every 5"
+    edits = {"23456": str(ports[0]), "23457": str(ports[1]), "--out RUN": f"--out {run.path}",
+             "--minutes 5": f"--minutes 0.1 {small}"}
+    script = example
+    for old, new in edits.items():
+        assert old in script, f"the README's example changed: {old!r} is gone:\n{example}"
+        script = script.replace(old, new)
+    assert script.count("seggan train-gan") == 2 and script.count("TF_CONFIG=") == 2, example
+    bin_dir = tmp_path / "bin"  # `seggan` on PATH, running this checkout's code (child_env's PYTHONPATH)
+    bin_dir.mkdir()
+    (bin_dir / "seggan").write_text(f'#!/bin/sh\nexec {sys.executable} -m core.cli "$@"\n')
+    (bin_dir / "seggan").chmod(0o755)
+    log = tmp_path / "workers.log"
+    with open(log, "wb") as out:
+        done = subprocess.run(["bash", "-c", script + "\nwait\n"], stdout=out, stderr=subprocess.STDOUT,
+                              timeout=240, cwd=tmp_path,
+                              env=child_env(PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}"))
+    text = log.read_text(errors="replace")
+    assert done.returncode == 0, tail(log)
+    finals = [line.split(" (")[0] for line in text.splitlines() if re.match(r"^(finished|stopped|failed) at", line)]
+    assert len(finals) == 2 and finals[0] == finals[1], tail(log)  # each worker's last line: the same step
+    assert re.fullmatch(r"finished at step \d+: reached the 0\.1-minute budget at step \d+", finals[0]), finals
+    step = int(finals[0].split()[3].rstrip(":"))
+    status = read_json_strictly(run.status_path)
+    assert status["state"] == "finished" and status["step"] == step >= 1, status
+    assert status["strategy"] == "MultiWorkerMirroredStrategy with 2 replicas", status["strategy"]
+    assert latest_checkpoint_step(run) == step
+    assert (run.model_dir / "generator.weights.h5").is_file()
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_readme_train_gan_on_two_workers_stops_together_on_ctrl_c_at_either(tmp_path):
