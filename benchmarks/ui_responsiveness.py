@@ -88,16 +88,30 @@ def training_job(seconds: float, batch: int = 8, size: int = 256):
     return job
 
 
-def gc_summary() -> dict:
-    """What the GUI thread's collector did (gui/gc_guard.py): collections per generation, freezes, the
-    slowest collection, and how many objects are frozen (left out of collections)."""
+def gc_counts() -> dict:
+    """What the GUI thread's collector (gui/gc_guard.py) has done so far: collections per generation,
+    freezes, and how many objects are frozen (left out of collections)."""
     import gc
 
     from gui.gc_guard import collect_in_gui_thread
 
     stats = collect_in_gui_thread().collector.stats
-    return {"collections": stats.collections, "freezes": stats.freezes, "slowest_ms": round(stats.slowest_ms, 1),
-            "frozen_objects": gc.get_freeze_count()}
+    return {"collections": list(stats.collections), "freezes": stats.freezes, "frozen_objects": gc.get_freeze_count()}
+
+
+def gc_summary(at_training_start: dict | None) -> dict:
+    """The collector's totals, its slowest collection, and what of it happened while training was measured
+    (freezes there would keep any cyclic garbage of a long session alive)."""
+    from gui.gc_guard import collect_in_gui_thread
+
+    now = gc_counts()
+    summary = {**now, "slowest_ms": round(collect_in_gui_thread().collector.stats.slowest_ms, 1)}
+    if at_training_start is not None:
+        summary["during_training"] = {
+            "collections": [b - a for a, b in zip(at_training_start["collections"], now["collections"], strict=True)],
+            "freezes": now["freezes"] - at_training_start["freezes"],
+            "frozen_objects": now["frozen_objects"] - at_training_start["frozen_objects"]}
+    return summary
 
 
 def percentile(values, q):
@@ -164,6 +178,7 @@ def main() -> int:
         window.load_tensorflow()
 
     events = {"progress": 0, "metrics": 0}
+    gc_at: dict = {}
     panel_state = {"shown": []}
 
     def on_train_event(event):
@@ -171,6 +186,7 @@ def main() -> int:
             events["progress"] += 1
             if phase["name"] != "training":
                 phase["name"] = "training"  # the first step is done: tracing is over
+                gc_at["training"] = gc_counts()
             window.status_text.setText(f"step {event.done} · {event.rate or 0:.1f} steps/s")
         elif isinstance(event, Metrics):
             events["metrics"] += 1
@@ -200,6 +216,7 @@ def main() -> int:
         def on_panel_event(event):
             if isinstance(event, Progress) and phase["name"] == "tracing":
                 phase["name"] = "training"
+                gc_at["training"] = gc_counts()
                 panel_state["start"] = time.perf_counter()
             elif isinstance(event, Finished):
                 phase["name"] = "done"
@@ -229,7 +246,7 @@ def main() -> int:
         result["ticks_during_training"] = len(training)
         if args.mode == "bridge":
             result["events_received"] = events
-        result["gc"] = gc_summary()
+        result["gc"] = gc_summary(gc_at.get("training"))
         result["targets"] = {"window_shown_s": 2.0, "gap_p99_ms": 20.0, "gap_max_ms": 50.0}
         if args.diagnose:
             result["stalls"] = stalls[:10]
