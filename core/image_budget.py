@@ -16,7 +16,7 @@ from PIL import Image
 
 DEFAULT_MAX_DECODE_MB = 1536
 MAX_DECODE_ENV = "SEGGAN_MAX_DECODE_MB"
-STRIP_PIXELS = 1 << 21  # pixels converted at a time
+STRIP_PIXELS = 1 << 20  # pixels converted at a time
 # Temporaries per pixel of a strip at worst: an alpha composite (crop, RGBA conversion, its numpy copy,
 # uint16 products) or a float64 stretch of stored values.
 STRIP_BYTES_PER_PIXEL = 48
@@ -42,7 +42,9 @@ def format_bytes(count: float) -> str:
         return f"{count / (1 << 30):.1f} GB"
     if count >= 1 << 20:
         return f"{count / (1 << 20):.0f} MB"
-    return f"{count / 1024:.0f} KB"
+    if count >= 1024:
+        return f"{count / 1024:.0f} KB"
+    return f"{int(count)} bytes"
 
 
 def pillow_bytes_per_pixel(mode: str) -> int:
@@ -62,17 +64,23 @@ def _decoder_buffers(image: Image.Image, pixels: int) -> int:
     """Buffers the codec keeps beside Pillow's image while decoding."""
     fmt = image.format
     if fmt == "JPEG" and (image.info.get("progressive") or image.info.get("progression")):
-        return pixels * len(image.getbands()) * 2  # libjpeg keeps every DCT coefficient (16 bits) until the end
+        # libjpeg keeps every DCT coefficient (16 bits) of every component until the last scan
+        layers = getattr(image, "layer", None) or [(0, 1, 1, 0)] * len(image.getbands())
+        most = max(h * v for _, h, v, _ in layers) or 1
+        return int(pixels * 2 * sum(h * v for _, h, v, _ in layers) / most)
     if fmt == "TIFF":
         tags = getattr(image, "tag_v2", {})
         width, height = image.size
-        rows = min(int(tags.get(278, height) or height), height)  # RowsPerStrip (a tiled file: one tile)
-        if 322 in tags and 323 in tags:
-            return int(tags[322]) * int(tags[323]) * 8 * 2
         samples = int(tags.get(277, 1) or 1)
         bits = tags.get(258, (8,))
         bits = max(bits) if isinstance(bits, tuple) else int(bits)
-        return rows * width * samples * max(bits // 8, 1) * 2  # libtiff: compressed + decoded strip
+        if 322 in tags and 323 in tags:  # tiled: libtiff holds one tile, whatever its declared size
+            block = int(tags[322]) * int(tags[323])
+        else:  # one strip of RowsPerStrip rows (default: the whole image)
+            block = min(int(tags.get(278, height) or height), height) * width
+        # the compressed block read whole (measured: a single-strip 12000x12000 float32 TIFF peaks no higher
+        # than a 64-row-strip one, so libtiff decodes into Pillow's rows, not into a second full copy)
+        return block * samples * max(bits // 8, 1)
     if fmt == "PNG" and int(getattr(image, "n_frames", 1) or 1) > 1:
         return pixels * pillow_bytes_per_pixel(image.mode) * 2  # APNG keeps the canvas to dispose to
     return 0

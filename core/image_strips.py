@@ -16,7 +16,6 @@ from PIL import Image
 from core.image_budget import HIGH_DEPTH_BYTES, STRIP_PIXELS
 
 ALPHA_MODES = {"LA", "La", "PA", "RGBA", "RGBa"}
-_TO_RGB_MODES = {"1", "L", "CMYK", "YCbCr", "HSV", "LAB", "RGBX"}
 
 
 def is_high_depth(image: Image.Image) -> bool:
@@ -119,9 +118,7 @@ def rgb_rows(image: Image.Image, top: int, bottom: int, value_range=None, as_uin
         return composite_over_white(np.asarray(strip.convert("RGBA")))
     if mode == "RGB":
         return np.asarray(strip)
-    if mode in _TO_RGB_MODES or mode == "P":
-        return np.asarray(strip.convert("RGB"))
-    return np.asarray(strip.convert("RGB"))  # any other mode Pillow can convert; ValueError if none
+    return np.asarray(strip.convert("RGB"))  # P, 1, L, CMYK, YCbCr, ...; ValueError for a mode with none
 
 
 def fill_rgb(image: Image.Image, out: np.ndarray, value_range=None, as_uint32: bool = False) -> None:

@@ -235,3 +235,21 @@ def test_budget_environment_variable(monkeypatch):
     assert decode_budget_bytes() == 100 << 20
     monkeypatch.setenv("SEGGAN_MAX_DECODE_MB", "lots")
     assert decode_budget_bytes() == DEFAULT_MAX_DECODE_MB << 20
+
+
+@pytest.mark.parametrize("subsampling,coefficients_per_pixel", [(0, 6), (2, 3)])
+def test_estimate_counts_what_each_decode_holds(tmp_path, subsampling, coefficients_per_pixel):
+    from core.image_budget import STRIP_BYTES_PER_PIXEL, estimate_decode
+
+    for progressive in (False, True):
+        Image.new("RGB", (64, 32)).save(tmp_path / "a.jpg", progressive=progressive, subsampling=subsampling)
+        with Image.open(tmp_path / "a.jpg") as image:
+            parts = dict(estimate_decode(image).parts)
+        expected_buffers = 64 * 32 * coefficients_per_pixel if progressive else 0
+        assert parts == {"decoded": 64 * 32 * 4, "decoder buffers": expected_buffers, "stored values": 0,
+                         "display copy": 64 * 32 * 3, "conversion strip": 64 * 32 * STRIP_BYTES_PER_PIXEL}
+    Image.fromarray(np.zeros((32, 64), np.uint16)).save(tmp_path / "a.png")
+    with Image.open(tmp_path / "a.png") as image:
+        estimate = estimate_decode(image)
+    assert dict(estimate.parts)["stored values"] == 64 * 32 * 2 and dict(estimate.parts)["decoded"] == 64 * 32 * 2
+    assert estimate.peak == 64 * 32 * (2 + 3) + 64 * 32 * STRIP_BYTES_PER_PIXEL  # values + display copy
