@@ -8,6 +8,7 @@ import os
 import numpy as np
 from PIL import Image
 
+from core.pathtext import display_path
 from gui.panels.image_panel import describe_pixel
 from tests.core.hostile import (
     PNG_SIGNATURE,
@@ -46,9 +47,11 @@ def build_corpus(folder):
     os.symlink("gone.png", folder / "14_broken_link.png")
     png_streamed(folder / "15_over_budget.png", 1500, 1500, bytes(3000), 16, 0)
     (folder / "16_uint32.tif").write_bytes(tiff_bytes(np.full((4, 4), 3_150_000_000, np.uint32), 1))
+    (folder / NON_UTF8).write_text("not an image")
     return good
 
 
+NON_UTF8 = os.fsdecode(b"17_caf\xe9.png")  # a Latin-1 name on a UTF-8 system
 EXPECTED_ERRORS = {
     "01_truncated.png": "truncated image data",
     "02_empty.png": "empty file (0 bytes)",
@@ -60,6 +63,7 @@ EXPECTED_ERRORS = {
     "13_fifo.png": "not a regular file: it is a named pipe (FIFO)",
     "14_broken_link.png": "broken symbolic link",
     "15_over_budget.png": "above the memory budget of 8 MB",
+    NON_UTF8: "not an image: the file is a text file",  # the dialog names it 17_caf\xe9.png
 }
 EXPECTED_SHAPES = {"07_deep.png": (1, 2, 3), "08_cmyk.jpg": (16, 16, 3), "09_rotated.png": (20, 10, 3),
                    "10_la.png": (5, 5, 3), "16_uint32.tif": (4, 4, 3)}
@@ -87,7 +91,7 @@ def test_every_hostile_file_is_shown_or_explained_and_the_app_survives(qtbot, wi
         if name in EXPECTED_ERRORS:
             qtbot.waitUntil(lambda: len(window.errors.dialogs) == 1, timeout=5000)
             dialog = window.errors.dialogs[0]
-            assert name in dialog.text() and EXPECTED_ERRORS[name] in dialog.text(), dialog.text()
+            assert display_path(name) in dialog.text() and EXPECTED_ERRORS[name] in dialog.text(), dialog.text()
             assert window.scene.rgb is None
             dialog.accept()
             qtbot.waitUntil(lambda: not window.errors.dialogs)
