@@ -41,6 +41,16 @@ def _child(name: str, call: str, path: str, out: str, limit_bytes: int) -> None:
 
     case = next(c for c in CASES + BIG_CASES if c.name == name)
     if case.needs_non_root and os.geteuid() == 0:
+        # import everything first: the interpreter's own files may not be readable by 'nobody'
+        from PIL import Image
+
+        import core.gan.data  # noqa: F401
+        import core.jobs  # noqa: F401
+        import core.thumbnails  # noqa: F401
+        import core.workspace  # noqa: F401
+
+        Image.init()  # every format plugin, imported now
+
         os.setgid(NOBODY)
         os.setuid(NOBODY)
     os.environ.update(case.env)
