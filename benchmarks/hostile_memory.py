@@ -5,8 +5,10 @@ The cases are those of ``tests/core/hostile_corpus.py`` (the same files the test
 ``BIG_CASES``: files that are small on disk and decode to huge arrays (a 12000x12000 16-bit PNG, a float32
 TIFF, palette+transparency and RGBA PNGs, an EXIF-rotated RGB PNG, an 8000x8000 16-bit PNG, a 35-byte GIF
 with a 10000x10000 logical screen, gzip IDX bombs). Everything is generated at run time in a temp folder
-and removed afterwards. Each (case, call) runs in its own child; the parent takes the child's peak RSS from
-``wait4`` and kills it after ``--timeout`` seconds (a hang).
+and removed afterwards, each case built in a child of its own. Each (case, call) runs in its own child, which
+reports its peak RSS as ``VmHWM`` from ``/proc/self/status`` (the high-water mark of the process image it
+exec'd; ``wait4``'s ``ru_maxrss`` would carry over the parent's RSS at fork time); the parent kills a child
+after ``--timeout`` seconds (a hang) and then reports ``wait4``'s figure, an upper bound.
 
 Prints one JSON object: per case and call the outcome (ok / refused with its kind / raw exception / hang),
 whether it is the corpus's expected outcome, peak RSS in MB and seconds; then the maximum peak over all
@@ -59,8 +61,26 @@ def _child(name: str, call: str, path: str, out: str, limit_bytes: int) -> None:
     seconds = time.perf_counter() - start
     problems = check(case, call, Path(path), outcome, {"image": Outcome("not run in this process")})
     result = {"status": outcome.status, "kind": outcome.kind, "message": outcome.message[:300],
-              "as_expected": not problems, "problems": problems, "seconds": round(seconds, 2)}
+              "as_expected": not problems, "problems": problems, "seconds": round(seconds, 2),
+              "peak_mb": _own_peak_mb()}
     Path(out).write_text(json.dumps(result))
+
+
+def _own_peak_mb() -> float:
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    return float("nan")
+
+
+def _build(name: str, folder: str) -> None:
+    """Build one case's files (in a child: a big case's generator may hold gigabytes while it writes)."""
+    from tests.core.hostile_corpus import BIG_CASES, CASES
+
+    case = next(c for c in CASES + BIG_CASES if c.name == name)
+    os.environ.update(case.env)
+    print(os.fsencode(case.build(Path(folder))).hex())  # hex: the name may not be valid UTF-8
 
 
 def _run_child(name: str, call: str, path: Path, work: Path, limit_bytes: int, timeout: float) -> dict:
@@ -89,17 +109,16 @@ def _run_child(name: str, call: str, path: Path, work: Path, limit_bytes: int, t
                 "peak_mb": peak_mb}
     result = json.loads(out.read_text())
     out.unlink()
-    result["peak_mb"] = peak_mb
     return result
 
 
 def _baseline_mb(limit_bytes: int) -> float:
     """Peak RSS of a child that only imports what the calls import (the floor under every number)."""
     code = (f"import resource; resource.setrlimit(resource.RLIMIT_AS, ({limit_bytes}, {limit_bytes})); "
-            "import tests.core.hostile_corpus, core.imageio, core.gan.data, core.workspace, core.thumbnails")
-    child = subprocess.Popen([sys.executable, "-c", code])
-    _, _, usage = os.wait4(child.pid, 0)
-    return round(usage.ru_maxrss / 1024, 1)
+            "import tests.core.hostile_corpus, core.imageio, core.gan.data, core.workspace, core.thumbnails; "
+            "print([line.split()[1] for line in open('/proc/self/status') if line.startswith('VmHWM:')][0])")
+    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    return round(int(output) / 1024, 1)
 
 
 def main() -> int:
@@ -109,7 +128,11 @@ def main() -> int:
     parser.add_argument("--only", default="", help="run only cases whose name contains this")
     parser.add_argument("--no-big", action="store_true", help="skip the big-but-small-on-disk cases")
     parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
+    parser.add_argument("--build", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.build:
+        _build(*args.build)
+        return 0
     if args.child:
         name, call, path, out, limit = args.child
         _child(name, call, path, out, int(limit))
@@ -129,13 +152,9 @@ def main() -> int:
             folder = work / case.name
             folder.mkdir()
             os.chmod(folder, 0o777)
-            saved_env = {key: os.environ.get(key) for key in case.env}
-            os.environ.update(case.env)
-            try:
-                path = case.build(folder)
-            finally:
-                for key, value in saved_env.items():
-                    os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
+            built = subprocess.run([sys.executable, os.path.abspath(__file__), "--build", case.name, str(folder)],
+                                   capture_output=True, text=True, check=True).stdout.strip()
+            path = Path(os.fsdecode(bytes.fromhex(built)))
             for call in calls_of(case):
                 result = _run_child(case.name, call, path, work, limit_bytes, args.timeout)
                 results[f"{case.name}/{call}"] = result

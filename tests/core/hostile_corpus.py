@@ -225,8 +225,8 @@ case("png_ztxt_bomb", refused("too_large", "metadata chunk", "decompression bomb
             + png_bytes(Image.fromarray(GRAD))[33:]))
 case("png_one_pixel", loads(rgb_equals(np.array([[[1, 2, 3]]], np.uint8))))(
     saved("a.png", Image.new("RGB", (1, 1), (1, 2, 3))))
-case("png_very_wide", loads(shape_is(1, 30000)))(saved("a.png", Image.new("L", (30000, 1), 9)))
-case("png_very_tall", loads(shape_is(30000, 1)))(saved("a.png", Image.new("L", (1, 30000), 9)))
+case("png_very_wide", loads(shape_is(1, 30000)))(saved("a.png", lambda: Image.new("L", (30000, 1), 9)))
+case("png_very_tall", loads(shape_is(30000, 1)))(saved("a.png", lambda: Image.new("L", (1, 30000), 9)))
 case("png_constant_16bit", loads(all_of(shape_is(4, 4, value_range=(777.0, 777.0)),
                                         rgb_equals(np.zeros((4, 4, 3), np.uint8)))))(
     saved("a.png", Image.fromarray(np.full((4, 4), 777, np.uint16))))
@@ -414,9 +414,9 @@ case("tiff_float32_over_memory_budget", refused("too_large", "memory budget", "s
 # coefficients (libjpeg keeps them all): 140 MB, above a 120 MB budget; the baseline JPEG needs 113 MB.
 case("jpeg_progressive_over_memory_budget", refused("too_large", "memory budget", "decoder buffers 51 MB"),
      thumb=loads(), env={"SEGGAN_MAX_DECODE_MB": "120"})(
-    saved("a.jpg", Image.new("RGB", (3000, 3000), (9, 9, 9)), progressive=True, subsampling=0))
+    saved("a.jpg", lambda: Image.new("RGB", (3000, 3000), (9, 9, 9)), progressive=True, subsampling=0))
 case("jpeg_baseline_same_size_within_budget", loads(shape_is(3000, 3000)), env={"SEGGAN_MAX_DECODE_MB": "120"})(
-    saved("a.jpg", Image.new("RGB", (3000, 3000), (9, 9, 9)), subsampling=0))
+    saved("a.jpg", lambda: Image.new("RGB", (3000, 3000), (9, 9, 9)), subsampling=0))
 case("jpeg_truncated", refused("truncated", "truncated image data"))(
     lambda folder: truncated_copy(saved("full.jpg", Image.fromarray(noise(64, 64)))(folder), folder / "a.jpg"))
 case("jpeg_header_only", refused("corrupt", "JPEG"))(written("a.jpg", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(5)))
