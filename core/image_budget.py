@@ -87,12 +87,14 @@ def _decoder_buffers(image: Image.Image, pixels: int) -> int:
 
 
 def estimate_decode(image: Image.Image, *, keep_values: bool = True, display: bool = True,
-                    output_pixels: int | None = None, source_pixels: int | None = None) -> DecodeEstimate:
+                    output_pixels: int | None = None, source_pixels: int | None = None,
+                    output_bytes_per_pixel: int = 3, output_name: str = "display copy") -> DecodeEstimate:
     """The peak memory of decoding ``image`` (opened, not loaded) and converting it for display.
 
     ``keep_values``: the stored 16/32-bit values are kept (load_image); ``display``: an RGB8 copy of
-    ``output_pixels`` pixels (default: the whole image) is made; ``source_pixels``: the stored size when
-    a JPEG draft already reduced ``image.size`` (the codec's buffers still follow the stored size)."""
+    ``output_pixels`` pixels (default: the whole image) is made, ``output_bytes_per_pixel`` each (1 for a
+    mask's uint8 label map, named ``output_name`` in the message); ``source_pixels``: the stored size when a JPEG draft already reduced
+    ``image.size`` (the codec's buffers still follow the stored size)."""
     width, height = image.size
     pixels = width * height
     mode = image.mode
@@ -101,13 +103,13 @@ def estimate_decode(image: Image.Image, *, keep_values: bool = True, display: bo
     decoded = pixels * pillow_bytes_per_pixel(mode)
     buffers = _decoder_buffers(image, pixels if source_pixels is None else source_pixels)
     values = pixels * HIGH_DEPTH_BYTES.get(mode, 0) if keep_values else 0
-    rgb = (pixels if output_pixels is None else output_pixels) * 3 if display else 0
+    rgb = (pixels if output_pixels is None else output_pixels) * output_bytes_per_pixel if display else 0
     # Phases: decoding (Pillow + codec), copying stored values out (Pillow + values), converting (Pillow or
     # values + display copy); the strip allowance covers one strip's temporaries in any phase.
     strip = min(pixels, STRIP_PIXELS) * STRIP_BYTES_PER_PIXEL
     peak = max(decoded + buffers, decoded + values, decoded + rgb, values + rgb) + strip
     parts = (("decoded", decoded), ("decoder buffers", buffers), ("stored values", values),
-             ("display copy", rgb), ("conversion strip", strip))
+             (output_name, rgb), ("conversion strip", strip))
     return DecodeEstimate(peak=peak, parts=parts)
 
 

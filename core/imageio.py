@@ -202,7 +202,7 @@ def _bit_depth(image: Image.Image) -> int:
     return 8
 
 
-def _orientation(image: Image.Image) -> tuple[int, str | None]:
+def exif_orientation(image: Image.Image) -> tuple[int, str | None]:
     """The EXIF orientation to apply and a note when the tag was unusable (never an error)."""
     try:
         exif = image.getexif()
@@ -220,14 +220,16 @@ def _frames(image: Image.Image) -> int:
         return 1
 
 
-def _check_budget(path: Path, image: Image.Image, **estimate_args) -> None:
+def check_decode_budget(path: Path, image: Image.Image, **estimate_args) -> None:
+    """Refuse (ImageLoadError, kind too_large) when decoding ``image`` would exceed the memory budget;
+    ``estimate_args`` go to :func:`core.image_budget.estimate_decode`. Call before ``image.load()``."""
     estimate = estimate_decode(image, **estimate_args)
     budget = decode_budget_bytes()
     if estimate.peak > budget:
         raise ImageLoadError(path, over_budget_message(image, estimate, budget), "too_large")
 
 
-def _decode(path: Path, image: Image.Image) -> None:
+def decode_pixels(path: Path, image: Image.Image) -> None:
     """Decode the first frame's pixels, every failure as an ImageLoadError."""
     no_data = not image.tile
     try:
@@ -261,9 +263,9 @@ def load_image(path: str | os.PathLike) -> LoadedImage:
     try:
         fmt, mode, stored_size = image.format or "unknown", image.mode, image.size
         frames, depth = _frames(image), _bit_depth(image)
-        _check_budget(path, image)
-        _decode(path, image)
-        orientation, note = _orientation(image)  # after decoding: a PNG's eXIf chunk may follow its pixels
+        check_decode_budget(path, image)
+        decode_pixels(path, image)
+        orientation, note = exif_orientation(image)  # after decoding: a PNG's eXIf chunk may follow its pixels
         notes += [note] if note else []
         height, width = oriented_shape(image.size[1], image.size[0], orientation)
         raw, value_range = None, None
@@ -309,9 +311,9 @@ def load_thumbnail(path: str | os.PathLike, size: int = 96) -> np.ndarray:
         width, height = image.size
         factor = max(1, max(width, height) // (2 * size))
         reduced_pixels = (width // factor + 1) * (height // factor + 1)
-        _check_budget(path, image, keep_values=False, output_pixels=reduced_pixels, source_pixels=source_pixels)
-        _decode(path, image)
-        orientation, _note = _orientation(image)
+        check_decode_budget(path, image, keep_values=False, output_pixels=reduced_pixels, source_pixels=source_pixels)
+        decode_pixels(path, image)
+        orientation, _note = exif_orientation(image)
         try:
             as_uint32 = strips.unsigned_32(image)
             value_range = strips.value_range(image, as_uint32) if strips.is_high_depth(image) else None
