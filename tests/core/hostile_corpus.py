@@ -5,8 +5,10 @@ its public core call; ``benchmarks/hostile_memory.py`` runs the same cases (and 
 memory.
 
 A case builds its file(s) in an empty folder and returns the path the call gets. Calls:
-``image`` (load_image and load_thumbnail), ``idx`` (load_idx), ``gan_folder`` (load_folder),
-``workspace`` (Workspace.open), ``thumbnails`` (thumbnails_job over a folder's listing).
+``image`` (load_image, load_thumbnail, and read_mask: every image file is also read as a mask),
+``mask`` (read_mask, through core.masks), ``mask_folder`` (survey_masks over a folder's listing),
+``unet_folder`` (load_data of an images/ + masks/ pair of folders), ``idx`` (load_idx), ``gan_folder``
+(load_folder), ``workspace`` (Workspace.open), ``thumbnails`` (thumbnails_job over a folder's listing).
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ class Expect:
     kind: str | None = None  # None: the call succeeds; else the refusal's kind (ImageLoadError.kind)
     fragments: tuple[str, ...] = ()  # text the message must contain
     check: Callable | None = None  # for a success: check(result) raises AssertionError when wrong
+    or_refused: str | None = None  # for a success: a refusal of this kind is fine too
 
 
 def loads(check: Callable | None = None) -> Expect:
@@ -68,6 +71,7 @@ class Case:
     expect: Expect
     call: str = "image"
     thumb: Expect | None = None  # the thumbnail's outcome when it differs from load_image's
+    mask: Expect | None = None  # read_mask's outcome when it differs from the default (see expectation())
     env: dict = field(default_factory=dict)
     big: bool = False  # generated only by the memory benchmark
     needs_non_root: bool = False  # permissions do not stop root
@@ -637,6 +641,134 @@ _HOST = _host_tag()
 case("workspace_stale_temp_files", loads(stale_temps_removed), call="workspace")(_stale_temps)
 
 
+# ==== masks: read through core.masks (one decision per dataset) ===============================================
+# Every image case above is also read as a mask (call "mask", see expectation()); these are masks proper.
+MASK_TRUTH = np.zeros((24, 32), np.uint8)
+MASK_TRUTH[2:10, 3:20] = 1
+MASK_TRUTH[14:22, 8:30] = 2
+MASK_COLOURS = np.array([[0, 0, 0], [30, 60, 210], [220, 40, 30]], np.uint8)  # not ours: ids in colour order
+BIG_MASK_TRUTH = np.kron(MASK_TRUTH, np.ones((4, 4), np.uint8))  # JPEG needs regions larger than its blocks
+
+
+def labels_equal(expected: np.ndarray, kind: str | None = None, note: str | None = None) -> Callable:
+    def check(loaded) -> None:
+        assert loaded.labels.shape == expected.shape, (loaded.labels.shape, expected.shape)
+        assert np.array_equal(loaded.labels, expected), np.argwhere(loaded.labels != expected)[:5]
+        assert kind is None or loaded.report.kind == kind, loaded.report
+        assert note is None or any(note in text for text in loaded.report.notes), loaded.report.notes
+    return check
+
+
+def _palette_of_256() -> list[int]:
+    colours = np.random.default_rng(3).integers(0, 256, (256, 3), dtype=np.uint8)
+    colours[0] = 0
+    return colours.ravel().tolist()
+
+
+def _far_apart_palette_mask() -> Image.Image:
+    """A palette mask using indices 0, 100 and 200 of a full 256-colour palette."""
+    image = Image.fromarray(np.array([0, 100, 200], np.uint8)[MASK_TRUTH], mode="P")
+    image.putpalette(_palette_of_256())
+    return image
+
+
+def _mask_png_with_exif(folder: Path, field_type: int, payload: bytes, count: int = 1) -> Path:
+    Image.fromarray(MASK_TRUTH).save(folder / "m.png", exif=exif_orientation_bytes(field_type, payload, count))
+    return folder / "m.png"
+
+
+case("mask_rgb_three_colours", loads(labels_equal(MASK_TRUTH, "colours")), call="mask")(
+    saved("m.png", Image.fromarray(MASK_COLOURS[MASK_TRUTH])))
+case("mask_rgb_three_colours_as_jpeg", loads(labels_equal(BIG_MASK_TRUTH, "colours", "snapped")), call="mask")(
+    saved("m.jpg", Image.fromarray(MASK_COLOURS[BIG_MASK_TRUTH]), quality=70))
+case("mask_palette_256_entries_three_used", loads(labels_equal(MASK_TRUTH)), call="mask")(
+    saved("m.png", _far_apart_palette_mask))
+case("mask_grey_levels_16bit", loads(labels_equal(MASK_TRUTH)), call="mask")(
+    saved("m.png", Image.fromarray(MASK_TRUTH.astype(np.uint16) * 30000)))
+case("mask_uint32_tiff_above_int32", loads(labels_equal(MASK_TRUTH, "grey-levels")), call="mask")(
+    written("m.tif", lambda: tiff_bytes(np.array([0, 100, 3_150_000_000], np.uint32)[MASK_TRUTH], 1)))
+case("mask_float_tiff_with_nan", refused("not_label_map", "non-integer values"), call="mask")(
+    written("m.tif", lambda: tiff_bytes(np.where(MASK_TRUTH == 2, np.nan, MASK_TRUTH).astype(np.float32), 3)))
+case("mask_negative_int_tiff", refused("not_label_map", "negative values"), call="mask")(
+    written("m.tif", lambda: tiff_bytes(MASK_TRUTH.astype(np.int32) - 1, 2)))
+case("mask_exif_orientation_ascii_6", loads(labels_equal(np.rot90(MASK_TRUTH, -1))), call="mask")(
+    lambda folder: _mask_png_with_exif(folder, 2, b"6\x00", 2))
+case("mask_exif_orientation_rational_6", loads(labels_equal(np.rot90(MASK_TRUTH, -1))), call="mask")(
+    lambda folder: _mask_png_with_exif(folder, 5, struct.pack("<II", 6, 1)))
+case("mask_exif_orientation_invalid", loads(labels_equal(MASK_TRUTH, note="not one of 1..8")), call="mask")(
+    lambda folder: _mask_png_with_exif(folder, 3, struct.pack("<H", 42)))
+case("mask_over_memory_budget", refused("too_large", "memory budget", "label map"), call="mask", env=SMALL_BUDGET)(
+    saved("m.png", lambda: Image.fromarray(np.array([0, 255], np.uint8)[np.indices((2000, 2000)).sum(0) // 500 % 2])))
+case("mask_photo", refused("not_label_map", "a photo?"), call="mask")(saved("m.png", Image.fromarray(noise(64, 64))))
+case("mask_truncated", refused("truncated", "truncated"), call="mask")(
+    lambda folder: truncated_copy(saved("full.png", Image.fromarray(noise(64, 64)[..., 0]))(folder), folder / "m.png"))
+case("mask_non_utf8_name", loads(labels_equal(MASK_TRUTH)), call="mask")(
+    saved(os.fsdecode(b"m\xe9\xff.png"), Image.fromarray(MASK_TRUTH)))
+case("mask_gif_screen_larger_than_frame", loads(lambda m: _check(m.labels.shape == (300, 400), m.labels.shape)),
+     call="mask")(lambda folder: gif_with_screen(folder / "m.gif", 400, 300))
+
+
+def mixed_mask_folder(folder: Path) -> Path:
+    """Three good masks among one file of most failure classes."""
+    root = folder / "masks"
+    root.mkdir()
+    for name in ("a.png", "b.png", os.fsdecode(b"caf\xe9.png")):
+        Image.fromarray(MASK_TRUTH).save(root / name)
+    (root / "empty.png").write_bytes(b"")
+    (root / "text.png").write_text("hello")
+    truncated_copy(saved("full.png", Image.fromarray(noise(64, 64)[..., 0]))(folder), root / "cut.png")
+    (root / "float64.tif").write_bytes(tiff_bytes(np.zeros((2, 2), np.float64), 3))
+    os.symlink("loop.png", root / "loop.png")
+    os.mkfifo(root / "fifo.png")
+    Image.fromarray(noise(64, 64)).save(root / "photo.png")
+    return root
+
+
+MIXED_MASK_PROBLEMS = ("empty file", "text file", "truncated", "64-bit floating-point", "symbolic link loop",
+                       "named pipe", "a photo?")
+
+
+def mask_folder_ok(survey) -> None:
+    assert survey.decision is not None and survey.decision.num_classes == 3, survey.lines()
+    reasons = [reason for _kind, reason in survey.unreadable.values()]
+    assert len(reasons) == len(MIXED_MASK_PROBLEMS), reasons
+    for fragment in MIXED_MASK_PROBLEMS:
+        assert any(fragment in reason for reason in reasons), (fragment, reasons)
+
+
+case("mask_folder_mixed", loads(mask_folder_ok), call="mask_folder")(mixed_mask_folder)
+
+
+def mixed_pair_folders(folder: Path) -> Path:
+    """Images and masks folders: two good pairs, and pairs whose image or mask fails in some way."""
+    images, masks = folder / "images", folder / "masks"
+    images.mkdir()
+    masks.mkdir()
+    rgb = gradient_rgb(*MASK_TRUTH.shape)
+    for stem in ("good1", "good2", "fifo_mask", "cut_image", "loop_mask", "wrong_size"):
+        Image.fromarray(rgb).save(images / f"{stem}.png")
+        Image.fromarray(MASK_TRUTH).save(masks / f"{stem}.png")
+    (masks / "fifo_mask.png").unlink()
+    os.mkfifo(masks / "fifo_mask.png")
+    truncated_copy(images / "good1.png", images / "cut_image.png", 0.3)
+    (masks / "loop_mask.png").unlink()
+    os.symlink("loop_mask.png", masks / "loop_mask.png")
+    Image.fromarray(MASK_TRUTH[:20]).save(masks / "wrong_size.png")
+    return folder
+
+
+def pairs_ok(data) -> None:
+    assert sorted(data.stems) == ["good1", "good2"], (data.stems, [str(p) for p in data.problems])
+    assert all(np.array_equal(labels, MASK_TRUTH) for labels in data.labels)
+    text = [str(p) for p in data.problems if p.skipped]
+    for fragment in ("named pipe", "truncated", "symbolic link loop", "32x20"):
+        assert any(fragment in line for line in text), (fragment, text)
+    assert len(text) == 4, text
+
+
+case("unet_folders_mixed", loads(pairs_ok), call="unet_folder")(mixed_pair_folders)
+
+
 # ==== big files that are small on disk: the memory benchmark only ==========================================
 def _big_progressive_jpeg(path: Path) -> Path:
     """12000x12000 progressive 4:4:4: libjpeg holds 864 MB of coefficients besides Pillow's 576 MB."""
@@ -671,6 +803,12 @@ BIG_CASES = [
     Case("big_gif_screen_10000", lambda f: gif_with_screen(f / "a.gif", 10000, 10000), loads(), big=True),
     Case("big_png_16bit_over_pixel_limit", lambda f: png_streamed(f / "a.png", 13000, 13000, _grey16_row(13000),
                                                                   16, 0), refused("too_large", "Mpx"), big=True),
+    Case("big_mask_rgb_three_colours_12000", lambda f: png_streamed(f / "m.png", 12000, 12000, MASK_COLOURS[
+        np.arange(12000) * 3 // 12000].tobytes(), 8, 2), loads(lambda m: _check(
+            m.report.classes == (0, 1, 2) and m.labels.shape == (12000, 12000), m.report)), call="mask", big=True),
+    Case("big_mask_16bit_12000", lambda f: png_streamed(f / "m.png", 12000, 12000, (np.arange(12000) // 4000 * 300)
+         .astype(">u2").tobytes(), 16, 0), loads(lambda m: _check(m.report.classes == (0, 1, 2), m.report)),
+         call="mask", big=True),
     Case("big_idx_gzip_bomb", lambda f: gzip_of_zeros(f / "a-images-idx3-ubyte.gz", idx_bytes_header(
         8, (6_000_000, 28, 28)), 4_704_000_000), refused("idx", "above the budget"), call="idx", big=True),
     Case("big_idx_gzip_bomb_lying_header", lambda f: gzip_of_zeros(f / "a-images-idx3-ubyte.gz", idx_bytes_header(
@@ -688,7 +826,7 @@ class Outcome:
 
 
 def calls_of(case_: Case) -> tuple[str, ...]:
-    return ("image", "thumbnail") if case_.call == "image" else (case_.call,)
+    return ("image", "thumbnail", "mask") if case_.call == "image" else (case_.call,)
 
 
 def run_call(call: str, path: Path):
@@ -701,6 +839,19 @@ def run_call(call: str, path: Path):
         from core.imageio import load_thumbnail
 
         return load_thumbnail(path, THUMB_SIZE)
+    if call == "mask":
+        from core.maskio import read_mask
+
+        return read_mask(path)
+    if call == "mask_folder":
+        from core.imageio import list_images
+        from core.masks.survey import survey_masks
+
+        return survey_masks(list_images(path))
+    if call == "unet_folder":
+        from core.unet.dataset import load_data, scan_folders
+
+        return load_data(scan_folders(path / "images", path / "masks"))
     if call == "idx":
         from core.gan.data import load_idx
 
@@ -762,7 +913,25 @@ def _thumbnail_fits(image_outcome: Outcome) -> Callable:
     return check
 
 
+def _mask_fits(image_outcome: Outcome) -> Callable:
+    def check(loaded) -> None:
+        assert loaded.labels.dtype == np.uint8 and loaded.labels.ndim == 2, loaded.labels.shape
+        if image_outcome.status == "ok":  # oriented as the image is, so the two overlay
+            assert loaded.labels.shape == image_outcome.result.rgb.shape[:2], (
+                loaded.labels.shape, image_outcome.result.rgb.shape)
+    return check
+
+
 def expectation(case_: Case, call: str, outcomes: dict[str, Outcome]) -> Expect:
+    if call == "mask" and case_.call == "image":
+        # An image file read as a mask: the image's refusal, or a label map shaped like the image, or (a photo,
+        # negative or fractional values) refused as not a label map.
+        if case_.mask is not None:
+            return case_.mask
+        if case_.expect.kind is not None:
+            return Expect(kind=case_.expect.kind)
+        image = outcomes.get("image", Outcome("not run"))  # the memory benchmark runs each call alone
+        return Expect(check=_mask_fits(image), or_refused="not_label_map")
     if call != "thumbnail":
         return case_.expect
     if case_.thumb is not None:
@@ -785,6 +954,9 @@ def check(case_: Case, call: str, path: Path, outcome: Outcome, outcomes: dict[s
     except UnicodeEncodeError:
         return [f"{where}: message cannot be encoded: {outcome.message!r}"]
     if expect.kind is None:
+        if outcome.status == "refused" and outcome.kind == expect.or_refused:
+            return [] if display_path(path) in outcome.message else [
+                f"{where}: message does not name the file: {outcome.message}"]
         if outcome.status != "ok":
             return [f"{where}: refused ({outcome.kind}) but should load: {outcome.message}"]
         if expect.check is not None:
@@ -798,7 +970,7 @@ def check(case_: Case, call: str, path: Path, outcome: Outcome, outcomes: dict[s
     problems = []
     if outcome.kind != expect.kind:
         problems.append(f"{where}: kind {outcome.kind!r}, expected {expect.kind!r}: {outcome.message}")
-    if call in ("image", "thumbnail") and display_path(path) not in outcome.message:
+    if call in ("image", "thumbnail", "mask") and display_path(path) not in outcome.message:
         problems.append(f"{where}: message does not name the file: {outcome.message}")
     problems += [f"{where}: {fragment!r} not in {outcome.message!r}" for fragment in expect.fragments
                  if fragment not in outcome.message]
