@@ -4,7 +4,8 @@ limit (``resource.RLIMIT_AS``, 4 GB by default), the way a user's file meets the
 The cases are those of ``tests/core/hostile_corpus.py`` (the same files the tests generate) plus its
 ``BIG_CASES``: files that are small on disk and decode to huge arrays (a 12000x12000 16-bit PNG, a float32
 TIFF, palette+transparency and RGBA PNGs, an EXIF-rotated RGB PNG, an 8000x8000 16-bit PNG, a 35-byte GIF
-with a 10000x10000 logical screen, gzip IDX bombs). Everything is generated at run time in a temp folder
+with a 10000x10000 logical screen, 12000x12000 RGB and 16-bit masks, gzip IDX bombs). Every image case
+is also read as a mask (``read_mask``, through ``core.masks``). Everything is generated at run time in a temp folder
 and removed afterwards, each case built in a child of its own. Each (case, call) runs in its own child, which
 reports its peak RSS as ``VmHWM`` from ``/proc/self/status`` (the high-water mark of the process image it
 exec'd; ``wait4``'s ``ru_maxrss`` would carry over the parent's RSS at fork time); the parent kills a child
@@ -48,6 +49,8 @@ def _child(name: str, call: str, path: str, out: str, limit_bytes: int) -> None:
 
         import core.gan.data  # noqa: F401
         import core.jobs  # noqa: F401
+        import core.maskio  # noqa: F401
+        import core.masks.survey  # noqa: F401
         import core.thumbnails  # noqa: F401
         import core.workspace  # noqa: F401
 
@@ -115,7 +118,8 @@ def _run_child(name: str, call: str, path: Path, work: Path, limit_bytes: int, t
 def _baseline_mb(limit_bytes: int) -> float:
     """Peak RSS of a child that only imports what the calls import (the floor under every number)."""
     code = (f"import resource; resource.setrlimit(resource.RLIMIT_AS, ({limit_bytes}, {limit_bytes})); "
-            "import tests.core.hostile_corpus, core.imageio, core.gan.data, core.workspace, core.thumbnails; "
+            "import tests.core.hostile_corpus, core.imageio, core.gan.data, core.workspace, core.thumbnails, "
+            "core.maskio, core.masks.survey, core.unet.dataset; "
             "print([line.split()[1] for line in open('/proc/self/status') if line.startswith('VmHWM:')][0])")
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     return round(int(output) / 1024, 1)
