@@ -70,9 +70,10 @@ def _child(name: str, call: str, path: str, out: str, limit_bytes: int) -> None:
 
 
 def _own_peak_mb() -> float:
-    with open("/proc/self/status", encoding="ascii") as status:
+    # bytes, not text: a child running as 'nobody' may not be able to import a codec module
+    with open("/proc/self/status", "rb") as status:
         for line in status:
-            if line.startswith("VmHWM:"):
+            if line.startswith(b"VmHWM:"):
                 return round(int(line.split()[1]) / 1024, 1)
     return float("nan")
 
@@ -129,7 +130,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--limit-gb", type=float, default=4.0, help="address-space limit of each child")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds before a call counts as a hang")
-    parser.add_argument("--only", default="", help="run only cases whose name contains this")
+    parser.add_argument("--only", default="", help="run only cases whose name contains one of these "
+                        "(comma-separated)")
     parser.add_argument("--no-big", action="store_true", help="skip the big-but-small-on-disk cases")
     parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     parser.add_argument("--build", nargs=2, help=argparse.SUPPRESS)
@@ -146,7 +148,7 @@ def main() -> int:
 
     limit_bytes = int(args.limit_gb * (1 << 30))
     cases = CASES + ([] if args.no_big else BIG_CASES)
-    cases = [c for c in cases if args.only in c.name]
+    cases = [c for c in cases if any(part in c.name for part in args.only.split(","))]
     work = Path(tempfile.mkdtemp(prefix="seggan-hostile-memory-"))
     os.chmod(work, 0o777)  # cases that must run as 'nobody' read their files from here
     results: dict[str, dict] = {}
