@@ -3,45 +3,69 @@
 The contract: :func:`load_image` returns a :class:`LoadedImage` whose ``rgb`` is an HxWx3 ``uint8`` array
 in RGB order, EXIF orientation applied, first frame of animations. What the file really held (format,
 mode, bit depth, stored size, orientation, frames, alpha) is kept in ``meta``. Images with more than 8
-bits per sample keep their values in ``raw`` (HxW or HxWxC, native dtype) and are mapped linearly from
-their data range [min, max] to [0, 255] for display; images with alpha are composited over white.
+bits per sample keep their exact values in ``raw`` (HxW, native dtype: uint16, int32, uint32 or float32)
+and are mapped linearly from their data range [min, max] to [0, 255] for display; images with alpha are
+composited over white.
+
+Two limits are checked from the header, before any pixel is decoded: a pixel count (:func:`max_pixels`)
+and a memory budget (:mod:`core.image_budget`). Conversion works in strips, so an accepted image peaks
+near Pillow's decoded image plus the arrays returned.
 
 Every failure is an :class:`ImageLoadError` naming the file and the reason.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import stat
 import warnings
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, UnidentifiedImageError
+
+from core import image_strips as strips
+from core.image_budget import decode_budget_bytes, estimate_decode, over_budget_message
+from core.image_sniff import classify_decode_error, diagnose_unidentified
+from core.orientation import (
+    ORIENTATION_TAG,
+    apply_orientation,
+    oriented_shape,
+    parse_orientation,
+    stored_view,
+)
+from core.pathtext import display_path, safe_text
+
+log = logging.getLogger(__name__)
 
 # Pillow's own bomb check would fire before ours with a less useful message. Ours (in open_image, which
 # every image and mask read in the app goes through) is authoritative and checks the header's size.
 Image.MAX_IMAGE_PIXELS = None
 warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+# A broken EXIF block is reported as a note on the image (see _orientation), not as a warning on stderr.
+warnings.filterwarnings("ignore", message="Corrupt EXIF data", category=UserWarning)
 
 DEFAULT_MAX_PIXELS = 150_000_000
 MAX_PIXELS_ENV = "SEGGAN_MAX_PIXELS"
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".gif")
-
-_HIGH_DEPTH_MODES = {"I;16": 16, "I;16L": 16, "I;16B": 16, "I;16N": 16, "I": 32, "F": 32}
-_ALPHA_MODES = {"LA", "La", "PA", "RGBA", "RGBa"}
+_EXPECTED_FORMAT = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF",
+                    ".bmp": "BMP", ".webp": "WEBP", ".gif": "GIF"}
+_HIGH_DEPTH_BITS = {"I;16": 16, "I;16L": 16, "I;16B": 16, "I;16N": 16, "I": 32, "F": 32}
 
 
 class ImageLoadError(Exception):
-    """An image could not be loaded. ``str(err)`` names the file and the reason."""
+    """An image could not be loaded. ``str(err)`` names the file and the reason (always encodable text)."""
 
     def __init__(self, path: str | os.PathLike, reason: str, kind: str):
-        self.path = str(path)
-        self.reason = reason
-        self.kind = kind  # missing, permission, not_image, truncated, unsupported, too_large, empty, directory
-        super().__init__(f"{self.path}: {reason}")
+        self.path = os.fsdecode(path)  # as given, usable to open the file (may hold undecodable bytes)
+        self.reason = safe_text(reason)
+        # missing, permission, not_image, not_regular, truncated, corrupt, unsupported, too_large, empty,
+        # directory (maskio adds its own)
+        self.kind = kind
+        super().__init__(f"{display_path(path)}: {self.reason}")
 
 
 @dataclass(frozen=True)
@@ -59,6 +83,7 @@ class ImageMeta:
     value_range: tuple[float, float] | None = None  # data range mapped to 0..255 for high bit depths
     file_size: int = 0
     extension_mismatch: bool = False  # e.g. a JPEG named .png: loaded by content, noted here
+    notes: tuple[str, ...] = ()  # what was unusual but handled (an invalid EXIF orientation, ...)
 
 
 @dataclass(frozen=True)
@@ -91,43 +116,38 @@ def _too_large_message(width: int, height: int, limit: int) -> str:
     )
 
 
-def _sniff_text(path: Path) -> str | None:
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(512)
-    except OSError:
-        return None
-    lowered = head.lstrip().lower()
-    if lowered.startswith((b"<!doctype html", b"<html")):
-        return "an HTML page"
-    if lowered.startswith(b"<?xml") or lowered.startswith(b"<svg"):
-        return "an XML/SVG document"
-    if head and all(b in b"\t\n\r" or 32 <= b < 127 or b >= 128 for b in head) and b"\x00" not in head:
-        try:
-            head.decode("utf-8")
-            return "a text file"
-        except UnicodeDecodeError:
-            return None
-    return None
+_SPECIAL_FILES = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"),
+                  (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
 
 
 def _check_path(path: Path) -> int:
-    """Classify filesystem problems before Pillow sees the file; returns the file size."""
+    """Classify filesystem problems before Pillow sees the file (opening a FIFO would block); returns the
+    file size."""
     try:
-        stat = path.stat()
+        info = os.stat(path)
     except FileNotFoundError:
+        if os.path.lexists(path):
+            target = display_path(os.readlink(path)) if os.path.islink(path) else "?"
+            raise ImageLoadError(path, f"broken symbolic link (its target {target} does not exist)",
+                                 "missing") from None
         raise ImageLoadError(path, "file not found", "missing") from None
     except PermissionError:
-        raise ImageLoadError(path, "permission denied", "permission") from None
+        raise ImageLoadError(path, "permission denied (a folder on its path cannot be entered)",
+                             "permission") from None
     except OSError as exc:
+        if exc.errno == 40:  # ELOOP
+            raise ImageLoadError(path, "symbolic link loop (the link points back to itself)", "missing") from None
         raise ImageLoadError(path, f"cannot access file ({exc.strerror or exc})", "missing") from None
-    if path.is_dir():
+    if stat.S_ISDIR(info.st_mode):
         raise ImageLoadError(path, "is a folder, not an image file", "directory")
-    if stat.st_size == 0:
+    if not stat.S_ISREG(info.st_mode):
+        what = next((name for test, name in _SPECIAL_FILES if test(info.st_mode)), "a special file")
+        raise ImageLoadError(path, f"not a regular file: it is {what}", "not_regular")
+    if info.st_size == 0:
         raise ImageLoadError(path, "empty file (0 bytes)", "empty")
     if not os.access(path, os.R_OK):
         raise ImageLoadError(path, "permission denied (file is not readable)", "permission")
-    return stat.st_size
+    return info.st_size
 
 
 def open_image(path: str | os.PathLike) -> tuple[Image.Image, int]:
@@ -139,15 +159,13 @@ def open_image(path: str | os.PathLike) -> tuple[Image.Image, int]:
         image = Image.open(path)
     except PermissionError:
         raise ImageLoadError(path, "permission denied", "permission") from None
-    except Image.DecompressionBombError as exc:
-        raise ImageLoadError(path, f"image too large ({exc}); limit {limit / 1e6:.0f} Mpx, "
-                             f"raise it with {MAX_PIXELS_ENV}=<pixels>", "too_large") from None
     except UnidentifiedImageError:
-        what = _sniff_text(path)
-        reason = f"not an image: the file is {what}" if what else "not an image (unknown or unsupported file format)"
-        raise ImageLoadError(path, reason, "not_image") from None
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise ImageLoadError(path, f"corrupt or truncated image header ({exc})", "truncated") from None
+        reason, kind = diagnose_unidentified(path)
+        raise ImageLoadError(path, reason, kind) from None
+    except MemoryError:
+        raise ImageLoadError(path, "ran out of memory reading the image header", "too_large") from None
+    except Exception as exc:  # noqa: BLE001 - any plugin failure on a hostile header is the file's fault
+        raise ImageLoadError(path, *_header_failure(path, exc)) from None
     width, height = image.size
     if width <= 0 or height <= 0:
         image.close()
@@ -158,9 +176,21 @@ def open_image(path: str | os.PathLike) -> tuple[Image.Image, int]:
     return image, size
 
 
+def _header_failure(path: Path, exc: Exception) -> tuple[str, str]:
+    """(reason, kind) when Pillow recognised the format but failed inside its header."""
+    detail = f"{type(exc).__name__}: {exc}"
+    if "Decompressed data too large" in str(exc) or "Decompressed Data Too Large" in str(exc):
+        return ("refused: a compressed metadata chunk (text or colour profile) inflates past Pillow's safety "
+                f"limit, as a decompression bomb does ({detail})"), "too_large"
+    reason, kind = diagnose_unidentified(path)
+    if kind == "not_image":  # the bytes say nothing more precise than Pillow did
+        return f"corrupt or truncated image header ({detail})", "truncated"
+    return reason, kind
+
+
 def _bit_depth(image: Image.Image) -> int:
-    if image.mode in _HIGH_DEPTH_MODES:
-        return _HIGH_DEPTH_MODES[image.mode]
+    if image.mode in _HIGH_DEPTH_BITS:
+        return _HIGH_DEPTH_BITS[image.mode]
     if image.mode == "1":
         return 1
     rawmode = ""
@@ -172,144 +202,141 @@ def _bit_depth(image: Image.Image) -> int:
     return 8
 
 
-def _stretch_to_uint8(values: np.ndarray) -> tuple[np.ndarray, tuple[float, float]]:
-    data = values.astype(np.float64, copy=False)
-    finite = np.isfinite(data)
-    if not finite.any():
-        return np.zeros(values.shape, np.uint8), (0.0, 0.0)
-    low = float(data[finite].min())
-    high = float(data[finite].max())
-    if high <= low:
-        out = np.zeros(values.shape, np.uint8)
-        return out, (low, high)
-    scaled = (np.where(finite, data, low) - low) * (255.0 / (high - low))
-    return np.clip(np.rint(scaled), 0, 255).astype(np.uint8), (low, high)
-
-
-def _composite_over_white(rgba: np.ndarray) -> np.ndarray:
-    alpha = rgba[..., 3:4].astype(np.uint16)
-    rgb = rgba[..., :3].astype(np.uint16)
-    out = (rgb * alpha + 255 * (255 - alpha) + 127) // 255
-    return out.astype(np.uint8)
-
-
-def _to_rgb(image: Image.Image, path: Path) -> tuple[np.ndarray, np.ndarray | None, tuple | None, bool]:
-    """Convert a decoded image to (rgb uint8, raw or None, value range or None, has_alpha)."""
-    mode = image.mode
-    if mode in _HIGH_DEPTH_MODES:
-        raw = np.asarray(image)
-        if raw.dtype.byteorder == ">":
-            raw = raw.astype(raw.dtype.newbyteorder("="))
-        gray, value_range = _stretch_to_uint8(raw)
-        return np.repeat(gray[..., None], 3, axis=2), raw, value_range, False
-    if mode == "P":
-        has_alpha = "transparency" in image.info
-        converted = image.convert("RGBA" if has_alpha else "RGB")
-        arr = np.asarray(converted)
-        return (_composite_over_white(arr) if has_alpha else arr), None, None, has_alpha
-    if mode in _ALPHA_MODES:
-        arr = np.asarray(image.convert("RGBA"))
-        return _composite_over_white(arr), None, None, True
-    if mode in ("RGB",):
-        return np.asarray(image), None, None, False
-    if mode in ("L", "1", "CMYK", "YCbCr", "HSV"):
-        if mode == "L" and "transparency" in image.info:
-            arr = np.asarray(image.convert("RGBA"))
-            return _composite_over_white(arr), None, None, True
-        return np.asarray(image.convert("RGB")), None, None, False
-    if mode in ("I;16S", "I;32", "I;32S", "I;32B"):  # pragma: no cover - rare TIFF variants Pillow may expose
-        raw = np.asarray(image).astype(np.int64)
-        gray, value_range = _stretch_to_uint8(raw)
-        return np.repeat(gray[..., None], 3, axis=2), raw, value_range, False
+def exif_orientation(image: Image.Image) -> tuple[int, str | None]:
+    """The EXIF orientation to apply and a note when the tag was unusable (never an error)."""
     try:
-        return np.asarray(image.convert("RGB")), None, None, False
-    except (ValueError, OSError):
-        raise ImageLoadError(path, f"unsupported image mode {mode!r}", "unsupported") from None
+        exif = image.getexif()
+    except Exception as exc:  # noqa: BLE001 - a broken EXIF block must not refuse a readable image
+        return 1, f"EXIF data unreadable ({type(exc).__name__}); orientation ignored"
+    if not exif and image.info.get("exif"):
+        return 1, "EXIF data present but unreadable (corrupt); orientation ignored"
+    return parse_orientation(exif.get(ORIENTATION_TAG))
+
+
+def _frames(image: Image.Image) -> int:
+    try:
+        return int(getattr(image, "n_frames", 1) or 1)
+    except Exception:  # noqa: BLE001 - counting frames walks the file; a broken later frame is not fatal
+        return 1
+
+
+def check_decode_budget(path: Path, image: Image.Image, **estimate_args) -> None:
+    """Refuse (ImageLoadError, kind too_large) when decoding ``image`` would exceed the memory budget;
+    ``estimate_args`` go to :func:`core.image_budget.estimate_decode`. Call before ``image.load()``."""
+    estimate = estimate_decode(image, **estimate_args)
+    budget = decode_budget_bytes()
+    if estimate.peak > budget:
+        raise ImageLoadError(path, over_budget_message(image, estimate, budget), "too_large")
+
+
+def decode_pixels(path: Path, image: Image.Image) -> None:
+    """Decode the first frame's pixels, every failure as an ImageLoadError."""
+    no_data = not image.tile
+    try:
+        if _frames(image) > 1:
+            image.seek(0)
+        image.load()
+    except MemoryError:
+        raise ImageLoadError(path, "ran out of memory while decoding", "too_large") from None
+    except Exception as exc:  # noqa: BLE001 - Pillow's decoders raise many types on hostile data
+        if no_data:
+            raise ImageLoadError(path, "truncated image: the file has a header but no image data",
+                                 "truncated") from None
+        reason, kind = classify_decode_error(exc)
+        raise ImageLoadError(path, reason, kind) from None
+
+
+def _convert_failure(path: Path, exc: Exception) -> ImageLoadError:
+    if isinstance(exc, MemoryError):
+        return ImageLoadError(path, "ran out of memory while converting for display", "too_large")
+    if isinstance(exc, ValueError):
+        return ImageLoadError(path, f"unsupported image data ({exc})", "unsupported")
+    reason, kind = classify_decode_error(exc)
+    return ImageLoadError(path, reason, kind)
 
 
 def load_image(path: str | os.PathLike) -> LoadedImage:
     """Load an image file as HxWx3 uint8 RGB plus metadata (see the module docstring)."""
     path = Path(path)
     image, file_size = open_image(path)
+    notes: list[str] = []
     try:
-        fmt = image.format or "unknown"
-        mode = image.mode
-        stored_size = image.size
-        frames = int(getattr(image, "n_frames", 1) or 1)
-        depth = _bit_depth(image)
+        fmt, mode, stored_size = image.format or "unknown", image.mode, image.size
+        frames, depth = _frames(image), _bit_depth(image)
+        check_decode_budget(path, image)
+        decode_pixels(path, image)
+        orientation, note = exif_orientation(image)  # after decoding: a PNG's eXIf chunk may follow its pixels
+        notes += [note] if note else []
+        height, width = oriented_shape(image.size[1], image.size[0], orientation)
+        raw, value_range = None, None
         try:
-            if frames > 1:
-                image.seek(0)
-            orientation = int(image.getexif().get(0x0112, 1) or 1)
-            image.load()
-            oriented = ImageOps.exif_transpose(image) if orientation != 1 else image
-        except Image.DecompressionBombError as exc:
-            raise ImageLoadError(path, f"image too large ({exc})", "too_large") from None
-        except (OSError, SyntaxError, ValueError, EOFError, zlib.error, IndexError, struct_error()) as exc:
-            detail = str(exc) or type(exc).__name__
-            raise ImageLoadError(path, f"truncated or corrupt image data ({detail})", "truncated") from None
-        if oriented is None:  # pragma: no cover - exif_transpose(in_place=False) always returns an image
-            oriented = image
-        try:
-            rgb, raw, value_range, has_alpha = _to_rgb(oriented, path)
-        except ImageLoadError:
-            raise
-        except (OSError, ValueError, TypeError) as exc:
-            raise ImageLoadError(path, f"unsupported image data ({exc})", "unsupported") from None
+            has_alpha = strips.has_alpha(image)
+            if strips.is_high_depth(image):
+                as_uint32 = strips.unsigned_32(image)
+                raw = np.empty((height, width), strips.values_dtype(image, as_uint32))
+                strips.fill_values(image, stored_view(raw, orientation), as_uint32)
+                image.close()  # Pillow's copy is no longer needed: free it before the display copy
+                value_range = strips.array_value_range(raw)
+                rgb = np.empty((height, width, 3), np.uint8)
+                strips.rgb_from_values(raw, rgb, value_range)
+            else:
+                rgb = np.empty((height, width, 3), np.uint8)
+                strips.fill_rgb(image, stored_view(rgb, orientation))
+        except Exception as exc:  # noqa: BLE001 - converted to a message naming the file
+            raise _convert_failure(path, exc) from None
     finally:
         image.close()
-    rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
-    if rgb.ndim != 3 or rgb.shape[2] != 3:  # pragma: no cover - guarded by _to_rgb
-        raise ImageLoadError(path, f"unexpected decoded shape {rgb.shape}", "unsupported")
-    suffix = path.suffix.lower()
-    expected = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF",
-                ".bmp": "BMP", ".webp": "WEBP", ".gif": "GIF"}.get(suffix)
+    expected = _EXPECTED_FORMAT.get(path.suffix.lower())
     meta = ImageMeta(
         path=str(path), format=fmt, mode=mode, bit_depth=depth, stored_size=stored_size,
-        width=rgb.shape[1], height=rgb.shape[0], orientation=orientation if 1 <= orientation <= 8 else 1,
-        frames=frames, has_alpha=has_alpha, value_range=value_range, file_size=file_size,
-        extension_mismatch=bool(expected and expected != fmt),
+        width=width, height=height, orientation=orientation, frames=frames, has_alpha=has_alpha,
+        value_range=value_range, file_size=file_size, extension_mismatch=bool(expected and expected != fmt),
+        notes=tuple(notes),
     )
     return LoadedImage(rgb=rgb, meta=meta, raw=raw)
 
 
-def struct_error() -> type[Exception]:
-    import struct
-
-    return struct.error
-
-
 def load_thumbnail(path: str | os.PathLike, size: int = 96) -> np.ndarray:
-    """A small RGB preview (longest side ``size``), decoded cheaply where the format allows (JPEG draft)."""
+    """A small RGB preview (longest side ``size``), oriented like :func:`load_image`. JPEGs are decoded
+    at a reduced scale; other images are reduced strip by strip, never converted at full size."""
     path = Path(path)
     image, _ = open_image(path)
     try:
+        source_pixels = image.size[0] * image.size[1]
         try:
             if image.format == "JPEG":
                 image.draft("RGB", (size * 2, size * 2))
-            image.load()
-        except (OSError, SyntaxError, ValueError, EOFError, zlib.error) as exc:
-            raise ImageLoadError(path, f"truncated or corrupt image data ({exc})", "truncated") from None
+        except Exception:  # noqa: BLE001 - draft is an optimisation; a full decode still works
+            log.debug("JPEG draft failed for %s", display_path(path), exc_info=True)
+        width, height = image.size
+        factor = max(1, max(width, height) // (2 * size))
+        reduced_pixels = (width // factor + 1) * (height // factor + 1)
+        check_decode_budget(path, image, keep_values=False, output_pixels=reduced_pixels, source_pixels=source_pixels)
+        decode_pixels(path, image)
+        orientation, _note = exif_orientation(image)
         try:
-            image = ImageOps.exif_transpose(image) or image
-        except (OSError, ValueError):
-            pass
-        rgb, _, _, _ = _to_rgb(image, path)
+            as_uint32 = strips.unsigned_32(image)
+            value_range = strips.value_range(image, as_uint32) if strips.is_high_depth(image) else None
+            small = strips.reduced_rgb(image, factor, value_range, as_uint32)
+        except Exception as exc:  # noqa: BLE001
+            raise _convert_failure(path, exc) from None
     finally:
         image.close()
-    preview = Image.fromarray(np.ascontiguousarray(rgb))
+    preview = Image.fromarray(apply_orientation(small, orientation))
     preview.thumbnail((size, size), Image.Resampling.BILINEAR)
     return np.asarray(preview)
 
 
 def list_images(folder: str | os.PathLike) -> list[Path]:
-    """Image files directly in ``folder`` (by extension), sorted by name; folders named x.png are skipped."""
+    """Entries of ``folder`` named like images (by extension), sorted by name. Folders named x.png are
+    skipped; everything else is listed, including broken links and special files, so that whoever loads
+    them reports the problem for that file instead of it silently missing."""
     folder = Path(folder)
     try:
         entries = list(folder.iterdir())
     except OSError:
         return []
-    return sorted((p for p in entries if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()),
+    return sorted((p for p in entries if p.suffix.lower() in IMAGE_SUFFIXES and not os.path.isdir(p)),
                   key=lambda p: p.name.lower())
 
 

@@ -2,26 +2,36 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Sequence
 
 from core.imageio import ImageLoadError, load_thumbnail
 from core.jobs import CancelToken, Emit, Images, Job, Message
+from core.pathtext import safe_text
+
+log = logging.getLogger(__name__)
 
 
 def thumbnails_job(paths: Sequence[str | os.PathLike], size: int = 96) -> Job:
     """Emits ``Images(step=i, images=((path, thumb),))`` per readable file and a warning ``Message``
-    (text ``"<path>\\t<reason>"``) per unreadable one; returns the number of thumbnails made."""
-    paths = [str(p) for p in paths]
+    (text ``"<path>\\t<reason>"``) per unreadable one, whatever way it fails; returns the number of
+    thumbnails made."""
+    paths = [os.fsdecode(p) for p in paths]
 
     def job(token: CancelToken, emit: Emit) -> int:
         made = 0
         for index, path in enumerate(paths):
-            token.check()
+            token.check()  # outside the try: cancelling is not a problem of this file
             try:
                 thumb = load_thumbnail(path, size)
             except ImageLoadError as exc:
                 emit(Message(text=f"{path}\t{exc.reason}", level="warning"))
+                continue
+            except Exception as exc:  # noqa: BLE001 - one file failing in any way must not stop the rest
+                log.warning("thumbnail of %s failed", safe_text(path), exc_info=True)
+                emit(Message(text=f"{path}\t{safe_text(f'unexpected error ({type(exc).__name__}: {exc})')}",
+                             level="warning"))
                 continue
             emit(Images(step=index, images=((path, thumb),)))
             made += 1

@@ -2,34 +2,106 @@
 
 from __future__ import annotations
 
+import errno
+import logging
 import os
 import shutil
+import stat
 from pathlib import Path
 
 from PIL import Image
 
-from core.atomic import atomic_open, atomic_save
+from core.atomic import atomic_open, atomic_save, remove_stale_temp_files
 from core.imageio import list_images
+from core.pathtext import display_path
+
+log = logging.getLogger(__name__)
 
 DEFAULT_SAMPLE_NAME = "sample_scene.png"
+SUBFOLDERS = ("images", "masks", "runs")
+
+
+class WorkspaceError(OSError):
+    """A folder cannot be used as a workspace. ``str(err)`` names the path and what is wrong with it.
+    (An OSError, so callers that catch file-system errors catch it too.)"""
+
+    def __init__(self, path: str | os.PathLike, problem: str):
+        self.path = os.fsdecode(path)
+        self.problem = problem
+        super().__init__(f"{display_path(path)}: {problem}")
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
+def _what_is_wrong(path: Path, role: str) -> str | None:
+    """Why ``path`` cannot be a folder of the workspace (``role`` says which), or None if it can or does
+    not exist yet."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        if os.path.islink(path):
+            return f"{role} is a broken symbolic link (its target {display_path(os.readlink(path))} does not exist)"
+        return None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return f"{role} is a symbolic link loop (it points back to itself)"
+        if exc.errno == errno.ENOTDIR:
+            return f"{role} lies under a file, not a folder"
+        if exc.errno == errno.EACCES:
+            return f"{role} cannot be reached: permission denied"
+        return f"{role} cannot be reached ({exc.strerror or exc})"
+    if stat.S_ISDIR(info.st_mode):
+        if not os.access(path, os.R_OK | os.X_OK):
+            return f"{role} cannot be read: permission denied"
+        return None
+    kind = "a file" if stat.S_ISREG(info.st_mode) else "a special file (pipe, device or socket)"
+    return f"{role} is {kind}, not a folder"
 
 
 class Workspace:
     def __init__(self, root: str | os.PathLike):
-        self.root = Path(root).expanduser().resolve()
+        root = Path(root).expanduser()
+        try:
+            self.root = root.resolve()
+        except (OSError, RuntimeError):  # a symlink loop: open() explains it
+            self.root = root.absolute()
 
     @classmethod
     def open(cls, root: str | os.PathLike, create: bool = True) -> Workspace:
-        """Open (and by default create) a workspace folder with its three sub-folders."""
+        """Open (and by default create) a workspace folder with its three sub-folders. Anything in the way
+        (the path is a file, ``images/`` is a file or a link loop, no permission, ...) is a
+        :class:`WorkspaceError` naming the path and the problem. Temp files left by interrupted saves are
+        removed."""
         workspace = cls(root)
-        if workspace.root.exists() and not workspace.root.is_dir():
-            raise NotADirectoryError(f"{workspace.root}: not a folder")
-        if create:
-            for folder in (workspace.images_dir, workspace.masks_dir, workspace.runs_dir):
-                folder.mkdir(parents=True, exist_ok=True)
-        elif not workspace.root.is_dir():
-            raise FileNotFoundError(f"{workspace.root}: no such folder")
+        problem = _what_is_wrong(workspace.root, "the workspace path")
+        if problem:
+            raise WorkspaceError(workspace.root, problem)
+        if not workspace.root.exists() and not create:
+            raise WorkspaceError(workspace.root, "no such folder")
+        for name in SUBFOLDERS:
+            folder = workspace.root / name
+            problem = _what_is_wrong(folder, f"its {name}/")
+            if problem:
+                raise WorkspaceError(folder, problem)
+            if create and not folder.is_dir():
+                try:
+                    folder.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise WorkspaceError(folder, f"cannot create its {name}/ folder "
+                                         f"({exc.strerror or exc})") from None
+        workspace.remove_stale_temp_files()
         return workspace
+
+    def remove_stale_temp_files(self) -> int:
+        """Temp files of interrupted atomic saves in the workspace's folders (see core.atomic)."""
+        removed = []
+        for folder in (self.root, self.images_dir, self.masks_dir):
+            removed += remove_stale_temp_files(folder)
+        if removed:
+            log.info("removed %d temp files left by interrupted saves in %s", len(removed),
+                     display_path(self.root))
+        return len(removed)
 
     @property
     def images_dir(self) -> Path:

@@ -40,13 +40,17 @@ def main(argv: list[str] | None = None) -> int:
     app.setDesktopFileName(APP_ID)  # matches the installed desktop entry (Wayland takes the icon from it)
     settings = QSettings("SegGAN", "SegGAN Studio")
     workspace_path = args.workspace or settings.value("workspace/path") or None
+    workspace_problem = None
     try:
         workspace = ensure_default_workspace(workspace_path)
-    except OSError:
+    except OSError as exc:  # WorkspaceError names the path and what is wrong with it
+        workspace_problem = f"{exc}\n\nUsing the default workspace instead."
         workspace = ensure_default_workspace(None)
     window = MainWindow(workspace, settings=settings, log_path=str(log_path))
     window.errors.install_hooks()
     window.show()
+    if workspace_problem:
+        window.errors.report("Could not open workspace", workspace_problem)
     if args.paths:
         window.open_paths(args.paths)
     elif window.image_panel.image_list.count():

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget
 import core
 from core.imageio import IMAGE_SUFFIXES
 from core.jobs import Failed, Finished
-from core.workspace import DEFAULT_SAMPLE_NAME, Workspace
+from core.workspace import DEFAULT_SAMPLE_NAME, Workspace, WorkspaceError
 from gui.canvas import ImageScene
 from gui.errors import ErrorReporter
 from gui.help.getting_started import GettingStartedDialog
@@ -220,6 +220,9 @@ class MainWindow(QMainWindow):
     def set_workspace(self, folder: str | Path) -> None:
         try:
             workspace = Workspace.open(folder)
+        except WorkspaceError as exc:  # names the path and the problem itself
+            self.errors.report("Could not open workspace", str(exc))
+            return
         except OSError as exc:
             self.errors.report("Could not open workspace", f"{folder}: {exc}")
             return

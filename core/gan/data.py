@@ -6,8 +6,10 @@ integer labels with class names, and the problems found (skipped files, with the
 from __future__ import annotations
 
 import gzip
+import logging
 import os
 import struct
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +17,9 @@ import numpy as np
 from PIL import Image
 
 from core.imageio import IMAGE_SUFFIXES, ImageLoadError, load_image
+from core.pathtext import display_path, safe_text
+
+log = logging.getLogger(__name__)
 
 PROCEDURAL = "procedural"
 KERAS_PREFIX = "keras:"
@@ -83,32 +88,90 @@ def _with_channels(images: np.ndarray, channels: int | None) -> np.ndarray:
 
 
 # --- IDX (MNIST, Fashion-MNIST) --------------------------------------------------------------------------
-def read_idx(path: str | os.PathLike) -> np.ndarray:
-    """An IDX file (gzip-compressed or not) as a uint8 array, checked against its header."""
-    path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise GanDataError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
-            raise GanDataError(f"{path}: corrupt gzip data ({exc})") from None
-    if len(raw) < 4 or raw[:2] != b"\x00\x00":
-        raise GanDataError(f"{path}: not an IDX file (bad magic number)")
-    dtype_code, ndim = raw[2], raw[3]
+_IDX_TYPES = {0x08: "unsigned byte", 0x09: "signed byte", 0x0B: "16-bit integer", 0x0C: "32-bit integer",
+              0x0D: "32-bit float", 0x0E: "64-bit float"}
+_IDX_MAX_DIMS = 4
+
+
+def _read_exactly(stream, count: int) -> bytes:
+    data = stream.read(count)
+    return data if data is not None else b""
+
+
+def _idx_header(stream, name: str) -> tuple[int, tuple[int, ...]]:
+    """(header length, shape) from the first bytes of an IDX stream, checked before any data is read."""
+    head = _read_exactly(stream, 4)
+    if len(head) < 4 or head[:2] != b"\x00\x00":
+        raise GanDataError(f"{name}: not an IDX file (bad magic number)")
+    dtype_code, ndim = head[2], head[3]
     if dtype_code != 0x08:
-        raise GanDataError(f"{path}: IDX data type 0x{dtype_code:02x} is not supported (only unsigned bytes)")
-    header = 4 + 4 * ndim
-    if ndim < 1 or len(raw) < header:
-        raise GanDataError(f"{path}: truncated IDX header")
-    shape = struct.unpack(f">{ndim}I", raw[4:header])
-    expected = int(np.prod(shape, dtype=np.int64))
-    if len(raw) - header != expected:
-        raise GanDataError(f"{path}: IDX header promises {expected} bytes of data, the file has "
-                           f"{len(raw) - header} (truncated or corrupt)")
-    return np.frombuffer(raw, np.uint8, offset=header).reshape(shape)
+        what = _IDX_TYPES.get(dtype_code, f"unknown type 0x{dtype_code:02x}")
+        raise GanDataError(f"{name}: IDX data type {what} (0x{dtype_code:02x}) is not supported (only unsigned "
+                           "bytes, as in MNIST)")
+    if not 1 <= ndim <= _IDX_MAX_DIMS:
+        raise GanDataError(f"{name}: IDX header declares {ndim} dimensions (expected 1 to {_IDX_MAX_DIMS})")
+    dims = _read_exactly(stream, 4 * ndim)
+    if len(dims) < 4 * ndim:
+        raise GanDataError(f"{name}: truncated IDX header ({len(dims) + 4} of {4 + 4 * ndim} bytes)")
+    shape = struct.unpack(f">{ndim}I", dims)
+    if 0 in shape:
+        raise GanDataError(f"{name}: IDX header declares a zero dimension ({'x'.join(map(str, shape))}): "
+                           "no data")
+    return 4 + 4 * ndim, shape
+
+
+def read_idx(path: str | os.PathLike, expect_ndim: int | None = None,
+             max_bytes: int | None = None) -> np.ndarray:
+    """An IDX file (gzip-compressed or not) as a uint8 array. The header is read and checked first (magic,
+    type, no zero dimension, ``expect_ndim``, size within ``max_bytes``, default the decode budget, and for
+    an uncompressed file the file's length); the data is then read, decompressing as a stream that stops
+    at the size the header promises, so a gzip bomb costs no more than an honest file."""
+    from core.image_budget import decode_budget_bytes, format_bytes
+
+    path = Path(path)
+    name = display_path(path)
+    limit = decode_budget_bytes() if max_bytes is None else int(max_bytes)
+    try:
+        if not path.is_file():
+            raise GanDataError(f"{name}: not a regular file" if path.exists() else f"{name}: no such file")
+        with open(path, "rb") as raw:
+            compressed = raw.read(2) == b"\x1f\x8b"
+            raw.seek(0)
+            stream = gzip.GzipFile(fileobj=raw, mode="rb") if compressed else raw
+            header, shape = _idx_header(stream, name)
+            if expect_ndim is not None and len(shape) != expect_ndim:
+                raise GanDataError(f"{name}: expected an IDX file with {expect_ndim} dimensions, the header "
+                                   f"declares {len(shape)} ({'x'.join(map(str, shape))})")
+            expected = int(np.prod(shape, dtype=np.int64))
+            if expected > limit:
+                raise GanDataError(f"{name}: IDX header declares {'x'.join(map(str, shape))} = "
+                                   f"{format_bytes(expected)} of data, above the budget of {format_bytes(limit)} "
+                                   "(raise it with SEGGAN_MAX_DECODE_MB=<megabytes>)")
+            if not compressed:
+                stored = os.fstat(raw.fileno()).st_size - header
+                if stored != expected:
+                    raise GanDataError(f"{name}: IDX header promises {expected} bytes of data, the file has "
+                                       f"{stored} ({'truncated' if stored < expected else 'extra data'})")
+            data = np.empty(expected, np.uint8)
+            view, got = memoryview(data), 0
+            while got < expected:
+                count = stream.readinto(view[got:])
+                if not count:
+                    break
+                got += count
+            if got < expected:
+                raise GanDataError(f"{name}: IDX header promises {expected} bytes of data, the file has {got} "
+                                   "(truncated)")
+            if stream.read(1):
+                raise GanDataError(f"{name}: the data goes on past the {expected} bytes its IDX header promises "
+                                   "(corrupt, or a decompression bomb); not read further")
+    except (OSError, EOFError, zlib.error) as exc:
+        if isinstance(exc, (EOFError, zlib.error, gzip.BadGzipFile)):
+            reason = f"corrupt or truncated gzip data ({exc})"
+        else:
+            reason = f"cannot read ({exc.strerror or exc})"
+        raise GanDataError(f"{name}: {safe_text(reason)}") from None
+    return data.reshape(shape)
 
 
 def write_idx(path: str | os.PathLike, array: np.ndarray) -> Path:
@@ -131,15 +194,13 @@ def labels_path_for(images_path: Path) -> Path | None:
 
 def load_idx(images_path, labels_path=None, class_names: tuple[str, ...] = ()) -> GanData:
     images_path = Path(images_path)
-    images = read_idx(images_path)
-    if images.ndim != 3:
-        raise GanDataError(f"{images_path}: expected an IDX image file (3 dimensions), got shape {images.shape}")
+    images = read_idx(images_path, expect_ndim=3)
     labels_path = Path(labels_path) if labels_path else labels_path_for(images_path)
     labels, names = None, ()
     if labels_path is not None:
-        labels = read_idx(labels_path).astype(np.int32)
+        labels = read_idx(labels_path, expect_ndim=1).astype(np.int32)
         if labels.shape != (len(images),):
-            raise GanDataError(f"{labels_path}: {labels.shape[0]} labels for {len(images)} images")
+            raise GanDataError(f"{display_path(labels_path)}: {labels.shape[0]} labels for {len(images)} images")
         count = int(labels.max()) + 1
         names = tuple(class_names[:count]) if len(class_names) >= count else tuple(str(i) for i in range(count))
     where = images_path.name + (f" + {labels_path.name}" if labels_path else "")
@@ -147,9 +208,14 @@ def load_idx(images_path, labels_path=None, class_names: tuple[str, ...] = ()) -
 
 
 # --- a folder of images ----------------------------------------------------------------------------------
-def _image_files(root: Path) -> list[Path]:
+def _image_files(root: Path, problems: list[str]) -> list[Path]:
+    """Image files under ``root``; a subfolder that cannot be listed is a problem, not a silent gap."""
+    def unreadable(error: OSError) -> None:
+        where = display_path(error.filename) if error.filename else display_path(root)
+        problems.append(f"{where}: cannot list folder ({error.strerror or error}); its images are skipped")
+
     files = []
-    for dirpath, dirnames, filenames in os.walk(root):
+    for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         files.extend(Path(dirpath) / f for f in sorted(filenames)
                      if Path(f).suffix.lower() in IMAGE_SUFFIXES and not f.startswith("."))
@@ -162,32 +228,40 @@ def load_folder(root, size: int, channels: int | None = None, limit: int | None 
     subfolder names are the classes. Unreadable files are skipped and listed in ``problems``."""
     root = Path(root)
     if not root.is_dir():
-        raise GanDataError(f"{root}: not a folder")
-    files = _image_files(root)
+        raise GanDataError(f"{display_path(root)}: not a folder")
+    problems: list[str] = []
+    files = _image_files(root, problems)
     if limit:
         files = files[:limit]
     if not files:
-        raise GanDataError(f"{root}: no image files found (looked for {', '.join(sorted(IMAGE_SUFFIXES))})")
+        extra = f" ({problems[0]})" if problems else ""
+        raise GanDataError(f"{display_path(root)}: no image files found (looked for "
+                           f"{', '.join(sorted(IMAGE_SUFFIXES))}){extra}")
     groups = [f.relative_to(root).parts[0] if len(f.relative_to(root).parts) > 1 else "" for f in files]
     class_names = tuple(sorted(set(groups)))
     conditional = len(class_names) >= 2 and "" not in class_names
-    images, labels, problems, grey = [], [], [], True
+    images, labels, grey = [], [], True
     for path, group in zip(files, groups, strict=True):
         if cancel_check is not None:
-            cancel_check()
+            cancel_check()  # outside the try: cancelling is not a problem of this file
         try:
-            rgb = load_image(path).rgb
+            small = fit_square(load_image(path).rgb, size)
         except ImageLoadError as exc:
             problems.append(str(exc))
             continue
-        grey = grey and bool(np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 1], rgb[..., 2]))
-        images.append(fit_square(rgb, size))
+        except Exception as exc:  # noqa: BLE001 - one file failing in any way must not stop the load
+            log.warning("unexpected failure loading %s", display_path(path), exc_info=True)
+            problems.append(f"{display_path(path)}: unexpected error ({type(exc).__name__}: {safe_text(str(exc))})")
+            continue
+        grey = grey and bool(np.array_equal(small[..., 0], small[..., 1])
+                             and np.array_equal(small[..., 1], small[..., 2]))
+        images.append(small)
         labels.append(class_names.index(group) if conditional else 0)
     if not images:
-        raise GanDataError(f"{root}: none of the {len(files)} image files could be read; first problem: "
-                           f"{problems[0]}")
+        raise GanDataError(f"{display_path(root)}: none of the {len(files)} image files could be read; first "
+                           f"problem: {problems[0]}")
     stacked = _with_channels(np.stack(images), channels or (1 if grey else 3))
-    description = f"{len(images)} images from {root}" + (f" in {len(class_names)} classes" if conditional else "")
+    description = f"{len(images)} images from {display_path(root)}" + (f" in {len(class_names)} classes" if conditional else "")
     if problems:
         description += f" ({len(problems)} skipped)"
     return GanData(stacked, np.asarray(labels, np.int32) if conditional else None,
@@ -267,7 +341,7 @@ def load_gan_data(source: str, size: int, channels: int | None = None, *, seed: 
         if path.is_dir():
             return load_folder(path, size, channels)
         if not path.exists():
-            raise GanDataError(f"{path}: no such file or folder")
+            raise GanDataError(f"{display_path(path)}: no such file or folder")
         data = load_idx(path)
     data.images = _with_channels(_resize_all(data.images, size), channels)
     return data

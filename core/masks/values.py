@@ -22,9 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image
 
-from core.imageio import ImageLoadError, open_image
+from core.image_strips import unsigned_32
+from core.imageio import ImageLoadError, check_decode_budget, decode_pixels, exif_orientation, open_image
 
 GREY, PALETTE, COLOUR = "grey", "palette", "colour"
 STRIP_PIXELS = 1 << 19
@@ -36,6 +37,10 @@ LABEL_NAMES_KEY = "seggan:labels"
 
 _GREY_MODES = ("L", "I", "I;16", "I;16B", "I;16L", "I;16N", "F")
 _COLOUR_MODES = ("RGB", "RGBA", "RGBa", "RGBX", "CMYK", "YCbCr")
+# EXIF orientation -> the transpose that shows the stored image as a viewer does (as load_image orients it)
+_TRANSPOSE = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
+              5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+              8: Image.Transpose.ROTATE_90}
 
 
 class MaskLoadError(ImageLoadError):
@@ -131,15 +136,15 @@ class MaskSource:
         self.path = Path(path)
         image, _ = open_image(self.path)
         notes: list[str] = []
+        fmt = image.format  # an oriented copy has none
+        self.unsigned_32 = unsigned_32(image)  # Pillow holds uint32 TIFFs as int32: read the same bits back
         try:
-            image.load()
-            if image.getexif().get(0x0112, 1) not in (1, None):
-                image = ImageOps.exif_transpose(image)
-        except (OSError, SyntaxError, ValueError, EOFError) as exc:
+            image = self._decode(image, notes)
+        except BaseException:
             image.close()
-            raise MaskLoadError(self.path, f"truncated or corrupt mask ({exc})", "truncated") from None
+            raise
         self.mode = image.mode
-        self.lossy = image.format in LOSSY_FORMATS
+        self.lossy = fmt in LOSSY_FORMATS
         self.names = names_from(image)
         self.palette = None
         if image.mode in ("P", "PA"):
@@ -176,6 +181,28 @@ class MaskSource:
             if counted is not None:
                 self.colours = np.sort(pack(np.array([c for _, c in counted], np.uint8)).astype(np.int64))
 
+    def _decode(self, image: Image.Image, notes: list[str]) -> Image.Image:
+        """Decode the pixels within the memory budget and orient them as load_image does (an Orientation
+        tag of any stored type; an invalid one is ignored with a note). Every failure is a MaskLoadError."""
+        try:
+            # the budget counts Pillow's image, the uint8 label map and one strip's temporaries
+            check_decode_budget(self.path, image, keep_values=False, output_bytes_per_pixel=1,
+                                output_name="label map")
+            decode_pixels(self.path, image)  # the first frame; failures named as load_image names them
+        except ImageLoadError as exc:
+            raise MaskLoadError(self.path, exc.reason, exc.kind) from None
+        orientation, note = exif_orientation(image)
+        if note:
+            notes.append(note)
+        if orientation != 1:
+            try:
+                oriented = image.transpose(_TRANSPOSE[orientation])
+            except MemoryError:
+                raise MaskLoadError(self.path, "ran out of memory while orienting the mask", "too_large") from None
+            image.close()
+            image = oriented
+        return image
+
     def __enter__(self) -> MaskSource:
         return self
 
@@ -196,6 +223,8 @@ class MaskSource:
                 strip = strip.convert("RGB")
             return pack(np.asarray(strip))
         values = np.asarray(strip)
+        if self.unsigned_32 and values.dtype == np.int32:
+            values = values.view(np.uint32)
         if values.dtype.kind == "f":
             if not np.all(np.isfinite(values)) or not np.all(values == np.round(values)):
                 raise MaskLoadError(self.path, "not a label map: non-integer values", "not_label_map")
@@ -203,6 +232,8 @@ class MaskSource:
         if values.dtype.kind == "i":
             if values.size and values.min() < 0:
                 raise MaskLoadError(self.path, "not a label map: negative values", "not_label_map")
+            values = values.astype(np.int64)
+        elif values.dtype == np.uint32:
             values = values.astype(np.int64)
         elif values.dtype.byteorder == ">":
             values = values.astype(values.dtype.newbyteorder("="))

@@ -2,6 +2,7 @@
 
 ``submit`` is cheap (it only keeps a reference to the latest snapshot); a daemon thread writes the newest
 snapshot of each path atomically, so older snapshots that arrive in between are skipped, never queued.
+The first write into a folder removes the temp files that earlier, interrupted saves left there.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from core.atomic import remove_stale_temp_files
 from core.maskio import write_mask
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,7 @@ class Autosaver:
         self._writing = False
         self._closed = False
         self._urgent = False
+        self._cleaned: set[Path] = set()  # folders whose stale temp files were removed (first write there)
         self._thread = threading.Thread(target=self._run, name="mask-autosave", daemon=True)
         self._thread.start()
 
@@ -101,6 +104,9 @@ class Autosaver:
                 self._writing = True
             for path, state in batch.items():
                 try:
+                    if path.parent not in self._cleaned:
+                        self._cleaned.add(path.parent)
+                        remove_stale_temp_files(path.parent)
                     labels, names = state() if callable(state) else state
                     self._writer(path, labels, names)
                 except Exception as error:  # a full disk or a vanished folder must not kill the thread

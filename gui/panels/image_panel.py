@@ -3,6 +3,7 @@ pixels, and show a label overlay with opacity and per-label colours."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from superqt import QLabeledSlider
 from core.imageio import ImageLoadError, LoadedImage, list_images, load_image
 from core.jobs import Failed, Finished, Images, Message
 from core.maskio import LoadedMask, read_mask
+from core.pathtext import safe_text
 from core.thumbnails import thumbnails_job
 from core.workspace import Workspace
 from gui.canvas import ImageScene, ImageView
@@ -40,6 +42,21 @@ from gui.workers import WorkerBridge
 
 THUMB_SIZE = 72
 PATH_ROLE = Qt.ItemDataRole.UserRole
+_BYTES_PREFIX = "\0fsbytes:"  # a path whose name is not UTF-8: Qt strings would drop its undecodable bytes
+
+
+def _path_to_role(path: str) -> str:
+    try:
+        path.encode("utf-8")
+        return path
+    except UnicodeEncodeError:
+        return _BYTES_PREFIX + os.fsencode(path).hex()
+
+
+def _path_from_role(value: str) -> Path:
+    if value.startswith(_BYTES_PREFIX):
+        return Path(os.fsdecode(bytes.fromhex(value[len(_BYTES_PREFIX):])))
+    return Path(value)
 
 
 @dataclass(frozen=True)
@@ -272,7 +289,7 @@ class ImagePanel(QWidget):
         self.show_workspace()
 
     def list_paths(self) -> list[Path]:
-        return [Path(self.image_list.item(i).data(PATH_ROLE)) for i in range(self.image_list.count())]
+        return [_path_from_role(self.image_list.item(i).data(PATH_ROLE)) for i in range(self.image_list.count())]
 
     def _set_list(self, paths: list[Path]) -> None:
         for job in self._thumb_jobs:
@@ -290,9 +307,9 @@ class ImagePanel(QWidget):
         key = str(path)
         if key in getattr(self, "_items", {}):
             return self._items[key]
-        item = QListWidgetItem(self._placeholder_icon, path.name)
-        item.setData(PATH_ROLE, key)
-        item.setToolTip(key)
+        item = QListWidgetItem(self._placeholder_icon, safe_text(path.name))
+        item.setData(PATH_ROLE, _path_to_role(key))
+        item.setToolTip(safe_text(key))
         self.image_list.addItem(item)
         self._items[key] = item
         return item
@@ -317,13 +334,13 @@ class ImagePanel(QWidget):
             item = self._items.get(path)
             if item is not None:
                 item.setIcon(self._error_icon)
-                item.setToolTip(f"{path}\n{reason}")
+                item.setToolTip(f"{safe_text(path)}\n{reason}")
         elif isinstance(event, Finished | Failed) and handle in self._thumb_jobs:
             self._thumb_jobs.remove(handle)
 
     def _on_current_item(self, item: QListWidgetItem | None, _previous=None) -> None:
         if item is not None:
-            self.load(Path(item.data(PATH_ROLE)))
+            self.load(_path_from_role(item.data(PATH_ROLE)))
 
     # opening -----------------------------------------------------------------------------------------
     def open_paths(self, paths: list[str | Path]) -> None:
@@ -360,8 +377,8 @@ class ImagePanel(QWidget):
         self._request += 1
         request = self._request
         mask_path = self.workspace.mask_path(path) if self._is_in_workspace(path) else None
-        self.status_message.emit(f"Loading {path.name}…")
-        self.bridge.start(lambda token, emit: _load_with_mask(path, mask_path), f"load {path.name}",
+        self.status_message.emit(f"Loading {safe_text(path.name)}…")
+        self.bridge.start(lambda token, emit: _load_with_mask(path, mask_path), f"load {safe_text(path.name)}",
                           on_event=lambda event: self._on_load_event(request, path, event), report_errors=False)
 
     def _is_in_workspace(self, path: Path) -> bool:
@@ -377,9 +394,9 @@ class ImagePanel(QWidget):
             item = self._items.get(str(path))
             if item is not None:
                 item.setIcon(self._error_icon)
-                item.setToolTip(f"{path}\n{event.error}")
+                item.setToolTip(f"{safe_text(str(path))}\n{event.error}")
             self._show_failure(path, event.error)
-            self.status_message.emit(f"Could not open {path.name}")
+            self.status_message.emit(f"Could not open {safe_text(path.name)}")
             self.load_failed.emit(str(path), event.error)
         elif isinstance(event, Finished) and event.result is not None:
             self._show_result(path, event.result)
@@ -392,7 +409,7 @@ class ImagePanel(QWidget):
         self.scene.set_image(None)
         for label in self.info_labels.values():
             label.setText("—")
-        self.info_labels["File"].setText(path.name)
+        self.info_labels["File"].setText(safe_text(path.name))
         self.info_labels["Notes"].setText(error.split(": ", 1)[-1])
         self.mask_status.setText("No mask shown.")
         self._update_label_list()
@@ -402,8 +419,8 @@ class ImagePanel(QWidget):
         self.current_path = path
         self.scene.set_image(result.image.rgb, result.qimage)
         meta = result.image.meta
-        self.info_labels["File"].setText(path.name)
-        self.info_labels["File"].setToolTip(str(path))
+        self.info_labels["File"].setText(safe_text(path.name))
+        self.info_labels["File"].setToolTip(safe_text(str(path)))
         self.info_labels["Format"].setText(meta.format + (" (named otherwise)" if meta.extension_mismatch else ""))
         self.info_labels["Mode"].setText(meta.mode + (" with alpha" if meta.has_alpha else ""))
         depth = f"{meta.bit_depth}-bit"
@@ -414,7 +431,7 @@ class ImagePanel(QWidget):
         self.info_labels["Orientation"].setText("as stored" if meta.orientation == 1
                                                 else f"EXIF {meta.orientation} applied")
         self.info_labels["Frames"].setText(str(meta.frames) + (" (showing the first)" if meta.frames > 1 else ""))
-        notes = []
+        notes = list(meta.notes)  # what the loader handled but you may want to know (an invalid EXIF tag, ...)
         if meta.has_alpha:
             notes.append("transparent areas shown on white")
         self.info_labels["Notes"].setText("; ".join(notes) or "—")

@@ -11,7 +11,7 @@ from core.atomic import atomic_open, atomic_write_json, atomic_write_text
 from core.imageio import load_image
 from core.maskio import read_mask, write_mask
 from core.sample_scene import OBJECT_NAMES, make_sample_scene
-from core.workspace import DEFAULT_SAMPLE_NAME, Workspace, ensure_default_workspace
+from core.workspace import DEFAULT_SAMPLE_NAME, Workspace, WorkspaceError, ensure_default_workspace
 
 
 def test_atomic_write_replaces_whole_file(tmp_path):
@@ -60,7 +60,7 @@ def test_workspace_add_image_never_overwrites(tmp_path):
 
 def test_workspace_on_a_file_is_refused(tmp_path):
     (tmp_path / "file").write_text("x")
-    with pytest.raises(NotADirectoryError):
+    with pytest.raises(WorkspaceError, match="the workspace path is a file, not a folder"):
         Workspace.open(tmp_path / "file")
 
 

@@ -52,12 +52,12 @@ def test_idx_errors_name_the_file_and_the_problem(tmp_path):
         read_idx(text)
     broken = tmp_path / "d.gz"
     broken.write_bytes(gzip.compress(good.read_bytes())[:50])
-    with pytest.raises(GanDataError, match="d.gz: corrupt gzip data"):
+    with pytest.raises(GanDataError, match="d.gz: corrupt or truncated gzip data"):
         read_idx(broken)
     with pytest.raises(GanDataError, match="no such file"):
         load_gan_data(str(tmp_path / "missing.gz"), 28)
     write_idx(tmp_path / "e-labels-idx1-ubyte", np.zeros(12, np.uint8))
-    with pytest.raises(GanDataError, match="expected an IDX image file"):
+    with pytest.raises(GanDataError, match="expected an IDX file with 3 dimensions"):
         load_idx(tmp_path / "e-labels-idx1-ubyte")
 
 

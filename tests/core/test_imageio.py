@@ -219,13 +219,13 @@ def test_mislabelled_file_loads_by_content(tmp_path):
 def test_truncated_png(tmp_path):
     full = save(tmp_path / "full.png", Image.fromarray(np.random.default_rng(0).integers(0, 255, (64, 64, 3),
                                                                                          dtype=np.uint8)))
-    expect_error(truncated_copy(full, tmp_path / "cut.png"), "truncated", "truncated or corrupt")
+    expect_error(truncated_copy(full, tmp_path / "cut.png"), "truncated", "truncated image data")
 
 
 def test_truncated_jpeg(tmp_path):
     noise = np.random.default_rng(1).integers(0, 255, (64, 64, 3), dtype=np.uint8)
     full = save(tmp_path / "full.jpg", Image.fromarray(noise), format="JPEG")
-    expect_error(truncated_copy(full, tmp_path / "cut.jpg"), "truncated", "truncated or corrupt")
+    expect_error(truncated_copy(full, tmp_path / "cut.jpg"), "truncated", "truncated image data")
 
 
 def test_corrupt_png_data(tmp_path):
@@ -235,7 +235,7 @@ def test_corrupt_png_data(tmp_path):
     data[idat + 20: idat + 60] = b"\x00" * 40
     bad = tmp_path / "bad.png"
     bad.write_bytes(bytes(data))
-    expect_error(bad, "truncated", "corrupt")
+    expect_error(bad, "corrupt", "corrupt image data")
 
 
 def test_empty_file(tmp_path):
