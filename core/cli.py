@@ -88,6 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     from core.cli_gan import add_subcommands as add_gan_subcommands
 
     add_gan_subcommands(sub)
+    from core import cli_formats
+
+    cli_formats.add_subcommands(sub)
     return parser
 
 

@@ -150,10 +150,15 @@ def cmd_segment(args) -> int:
     except (SegmenterError, OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    instances = None
+    if args.instances:
+        from core.segmentation.instances import InstanceOptions
+
+        instances = InstanceOptions(args.instances, args.min_distance)
     bar = ProgressBar(unit="image")  # prints the job's messages (skipped files) too
     try:
         result = segment_images_job(args.run, paths, args.output, CancelToken(), bar, overlay=args.overlay,
-                                    segmenter=segmenter)
+                                    segmenter=segmenter, instances=instances)
     except (KeyboardInterrupt, JobCancelled):
         print("\ninterrupted", file=sys.stderr)
         return 130
@@ -211,4 +216,7 @@ def add_subcommands(sub) -> None:
     segment.add_argument("--overlay", action="store_true", help="also write <stem>_overlay.png")
     segment.add_argument("--tile", type=int, default=512, help="sliding-window tile side (default 512)")
     segment.add_argument("--overlap", type=int, default=64, help="tile overlap in pixels (default 64)")
+    from core.cli_formats import add_instance_arguments
+
+    add_instance_arguments(segment, default=None)
     segment.set_defaults(func=cmd_segment)

@@ -216,7 +216,7 @@ class SegmentResult:
 
 def segment_images_job(run_dir, image_paths, output_dir, token: CancelToken, emit: Emit, *,
                        overlay: bool = False, segmenter: Segmenter | None = None,
-                       skip_existing: bool = False) -> SegmentResult:
+                       skip_existing: bool = False, instances=None) -> SegmentResult:
     """Segment ``image_paths`` into ``output_dir/<stem>.png`` palette label maps (the input's size).
 
     A job body: reports Progress per image and a Message per unreadable file (skipped, listed in the
@@ -224,7 +224,9 @@ def segment_images_job(run_dir, image_paths, output_dir, token: CancelToken, emi
     ``functools.partial(segment_images_job, run_dir, paths, out)``. With ``overlay``, also writes
     ``<stem>_overlay.png``. Pass an already loaded ``segmenter`` to skip loading the run. With
     ``skip_existing`` an existing ``<stem>.png`` is kept (segmenting a workspace's unannotated images into
-    its ``masks/`` never overwrites masks a person made or corrected).
+    its ``masks/`` never overwrites masks a person made or corrected). With ``instances`` (a
+    ``core.segmentation.instances.InstanceOptions``) each class is split into instances ("cell 1", "cell 2",
+    ...; at most 255 per label map, the rest reported).
     """
     from core.atomic import atomic_save
     from core.imageio import ImageLoadError, load_image
@@ -257,11 +259,21 @@ def segment_images_job(run_dir, image_paths, output_dir, token: CancelToken, emi
             reporter.advance(1, message=path.name)
             continue
         labels, _ = seg.predict(image.rgb, token)
+        names = seg.class_names or None
+        if instances is not None:
+            from core.segmentation.instances import split_all
+
+            edit = split_all(labels, names, instances, token)
+            labels, names = edit.labels, edit.names
+            if edit.dropped:
+                emit(Message(text=f"{path.name}: {edit.dropped} instance(s) beyond the 255 a label map holds were "
+                                  "left out (export the class map with --instances to a uint16 label TIFF "
+                                  "instead)", level="warning"))
         stem, counter = path.stem, 2
         while stem in used:  # a.png and a.jpg must not overwrite each other's label map
             stem, counter = f"{path.stem}_{counter}", counter + 1
         used.add(stem)
-        target = write_mask(output_dir / f"{stem}.png", labels, names=seg.class_names or None)
+        target = write_mask(output_dir / f"{stem}.png", labels, names=names)
         result.written.append(str(target))
         if overlay:
             from PIL import Image
