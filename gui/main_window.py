@@ -120,6 +120,10 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.open_workspace_action)
         file_menu.addAction(self.load_mask_action)
         file_menu.addSeparator()
+        from gui.formats_dialogs import add_format_actions
+
+        self.export_dataset_action, self.import_dataset_action = add_format_actions(self, file_menu)
+        file_menu.addSeparator()
         file_menu.addAction(quit_action)
         self.image_panel.load_mask_button.clicked.connect(self.load_mask_dialog)
 
