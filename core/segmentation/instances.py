@@ -24,6 +24,7 @@ from scipy import ndimage
 
 INSTANCE_METHODS = ("components", "watershed")
 DEFAULT_MIN_DISTANCE = 5
+MIN_DYNAMIC = 1.0  # pixels a seed must rise above the saddle to the next higher seed
 _EIGHT = np.ones((3, 3), dtype=bool)
 _NUMBERED = re.compile(r"^(.*\S)[\s#]+(\d+)$")
 
@@ -55,11 +56,19 @@ class InstanceOptions:
 
 
 def _seeds(distance: np.ndarray, mask: np.ndarray, min_distance: float) -> np.ndarray:
-    """Watershed markers: the distance transform's regional maxima (plateaus whole), those within
-    ``min_distance`` of a higher one merged into it. Returns an int32 marker image (0 = no seed)."""
-    from skimage.morphology import local_maxima
+    """Watershed markers: the distance transform's regional maxima that rise at least ``MIN_DYNAMIC`` above
+    the way to any higher one (h-maxima: the ripples a pixel grid puts along the ridge between two touching
+    round objects are not objects), plateaus whole, those within ``min_distance`` of a higher one merged
+    into it. Every connected part of the mask gets at least one seed. Returns int32 markers (0 = none)."""
+    from skimage.morphology import h_maxima
 
-    maxima = local_maxima(distance, connectivity=2, allow_borders=True) & mask
+    maxima = h_maxima(distance, MIN_DYNAMIC).astype(bool) & mask
+    parts, part_count = ndimage.label(mask, structure=_EIGHT)
+    seeded = np.zeros(part_count + 1, bool)
+    seeded[np.unique(parts[maxima])] = True
+    for part in np.flatnonzero(~seeded[1:]) + 1:  # a part whose peak h_maxima did not keep: its top pixel
+        where = np.flatnonzero(parts.ravel() == part)
+        maxima.ravel()[where[np.argmax(distance.ravel()[where])]] = True
     plateaus, count = ndimage.label(maxima, structure=_EIGHT)
     if count <= 1:
         return plateaus.astype(np.int32)

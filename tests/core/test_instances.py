@@ -114,3 +114,13 @@ def test_bad_options_are_refused():
         InstanceOptions("magic")
     with pytest.raises(ValueError, match="min_distance"):
         InstanceOptions("watershed", -1)
+
+
+def test_ripples_on_the_ridge_between_touching_objects_are_not_seeds():
+    # a disc and an offset ellipse: the pixel grid leaves small local maxima of the distance transform
+    # along the ridge between them; plain regional maxima cut a sliver there (3 instances), h-maxima do not
+    yy, xx = np.mgrid[:90, :140]
+    mask = ((yy - 45) ** 2 + (xx - 40) ** 2 < 22**2) | (((yy - 48) / 18) ** 2 + ((xx - 70) / 19.8) ** 2 < 1)
+    parts, count = split_mask(mask, "watershed", min_distance=5)
+    assert count == 2
+    assert min(int((parts == i).sum()) for i in (1, 2)) > 600
