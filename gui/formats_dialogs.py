@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
@@ -78,10 +77,15 @@ class _JobDialog(QDialog):
         self.details.setReadOnly(True)
         self.details.setVisible(False)
         self.details.setMinimumHeight(110)
-        self.buttons = QDialogButtonBox()
-        self.start_button = self.buttons.addButton(start_text, QDialogButtonBox.ButtonRole.AcceptRole)
-        self.cancel_button = self.buttons.addButton("Cancel", QDialogButtonBox.ButtonRole.RejectRole)
-        self.close_button = self.buttons.addButton("Close", QDialogButtonBox.ButtonRole.DestructiveRole)
+        self.start_button = QPushButton(start_text)
+        self.start_button.setDefault(True)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop the job")
+        self.close_button = QPushButton("Close")
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        for button in (self.start_button, self.cancel_button, self.close_button):
+            buttons.addWidget(button)
         self.start_button.clicked.connect(self.start)
         self.cancel_button.clicked.connect(self.cancel)
         self.close_button.clicked.connect(self.close)
@@ -90,7 +94,8 @@ class _JobDialog(QDialog):
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
         layout.addWidget(self.details, 1)
-        layout.addWidget(self.buttons)
+        layout.addStretch(0)  # takes the spare height while the report box is hidden
+        layout.addLayout(buttons)
         self._update_buttons()
 
     def job(self):  # -> (job, name, total) or raises ValueError with a message for the user
@@ -192,6 +197,7 @@ class ExportDialog(_JobDialog):
         images_box = QWidget()
         images_layout = QVBoxLayout(images_box)
         images_layout.setContentsMargins(0, 0, 0, 0)
+        images_layout.setSpacing(2)
         images_layout.addWidget(self.all_radio)
         images_layout.addWidget(self.chosen_radio)
         images_layout.addWidget(self.image_list)

@@ -14,6 +14,7 @@ import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QIcon, QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QButtonGroup,
     QCheckBox,
     QColorDialog,
@@ -36,6 +37,7 @@ from core.segmentation.label_map import LabelMap, Region, fill_region
 from core.workspace import Workspace
 from gui.canvas import ImageScene
 from gui.panels.image_panel import describe_pixel
+from gui.segment.instance_tools import InstanceTools
 from gui.segment.markers import ClickMarkers
 from gui.segment.model_tools import ModelTools
 from gui.segment.object_worker import AcceptedObject, ObjectResult, ObjectWorker
@@ -175,7 +177,9 @@ class SegmentPanel(QWidget):
         labels_box = QGroupBox("Objects")
         labels = QVBoxLayout(labels_box)
         self.label_list = QListWidget()
-        self.label_list.setToolTip("Select an object to correct it with clicks; double-click to rename")
+        self.label_list.setToolTip("Select an object to correct it with clicks; double-click to rename; "
+                                   "Ctrl+click several to merge them")
+        self.label_list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.label_list.itemSelectionChanged.connect(self._on_label_selected)
         self.label_list.itemChanged.connect(self._on_label_renamed)
         self.new_object_button = QPushButton("New object")
@@ -216,6 +220,9 @@ class SegmentPanel(QWidget):
         right_layout.setContentsMargins(0, 0, 0, 0)
         right_layout.addWidget(labels_box, 1)
         right_layout.addWidget(self.model_tools)
+        self.instance_tools = InstanceTools(self, self.bridge)
+        self.instance_tools.message.connect(self.status_message.emit)
+        right_layout.addWidget(self.instance_tools)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(tools_box)
@@ -245,7 +252,7 @@ class SegmentPanel(QWidget):
         self.controls = [*self.tool_buttons.values(), self.brush_slider, self.undo_button, self.redo_button,
                          self.clear_button, self.label_list, self.new_object_button, self.color_button,
                          self.delete_button, self.accept_button, self.save_button, self.export_button,
-                         self.probability_check]
+                         self.probability_check, *self.instance_tools.controls]
         self._on_brush_size(self.brush_slider.value())
 
     def _set_enabled(self, enabled: bool) -> None:
@@ -593,6 +600,14 @@ class SegmentPanel(QWidget):
         pixmap = QPixmap(14, 14)
         pixmap.fill(self.scene.label_color(label))
         return QIcon(pixmap)
+
+    def selected_labels(self) -> list[int]:
+        """The objects selected in the list (the current one first), existing objects only."""
+        if self.label_map is None:
+            return []
+        chosen = [int(item.data(Qt.ItemDataRole.UserRole)) for item in self.label_list.selectedItems()]
+        chosen = sorted(set(chosen), key=lambda label: (label != self.current_label, label))
+        return [label for label in chosen if label in self.label_map.names]
 
     def _on_label_selected(self) -> None:
         items = self.label_list.selectedItems()
