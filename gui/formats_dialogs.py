@@ -68,6 +68,7 @@ class _JobDialog(QDialog):
         self.bridge = bridge
         self.handle = None
         self.report = None
+        self.before_start = None  # called first (the main window saves the mask being edited)
         self.form = QFormLayout()
         self.progress = QProgressBar()
         self.progress.setVisible(False)
@@ -104,6 +105,8 @@ class _JobDialog(QDialog):
     def start(self):
         if self.handle is not None:
             return None
+        if self.before_start is not None:
+            self.before_start()
         try:
             job, name, total = self.job()
         except ValueError as exc:
@@ -337,6 +340,7 @@ def add_format_actions(window, menu) -> tuple[QAction, QAction]:
         dialog = ExportDialog(window.workspace, window.bridge, window,
                               current=Path(current).name if current else None)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.before_start = window.segment_panel.save_now  # the last edits (autosaved 0.5 s later) go too
         window.export_dialog = dialog
         dialog.show()
 

@@ -96,10 +96,11 @@ def _seeds(distance: np.ndarray, mask: np.ndarray, min_distance: float) -> np.nd
     return lookup[plateaus]
 
 
-def split_mask(mask: np.ndarray, method: str = "watershed", min_distance: float = DEFAULT_MIN_DISTANCE) -> tuple[
-        np.ndarray, int]:
-    """Instances of one binary mask: (int32 HxW, 0 = outside, 1..n numbered in raster order of their first
-    pixel, n)."""
+def split_mask(mask: np.ndarray, method: str = "watershed", min_distance: float = DEFAULT_MIN_DISTANCE,
+               token=None) -> tuple[np.ndarray, int]:
+    """Instances of one binary mask: (int32 HxW, 0 = outside, 1..n, n). Ids follow the raster order of the
+    first pixel of each connected region, and within a region of each instance (the same map always gets
+    the same ids)."""
     InstanceOptions(method, min_distance)  # validates
     mask = np.asarray(mask, dtype=bool)
     if not mask.any():
@@ -109,17 +110,30 @@ def split_mask(mask: np.ndarray, method: str = "watershed", min_distance: float 
         return instances.astype(np.int32), int(count)
     from skimage.segmentation import watershed
 
-    # Work on the bounding box only: on a large image with a small object this is most of the time saved.
-    rows = np.flatnonzero(mask.any(axis=1))
-    cols = np.flatnonzero(mask.any(axis=0))
-    box = slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
-    crop = np.pad(mask[box], 1)  # a border of background so the distance is to the object's edge
-    distance = ndimage.distance_transform_edt(crop)
-    markers = _seeds(distance, crop, float(min_distance))
-    flooded = watershed(-distance, markers, mask=crop)[1:-1, 1:-1]
+    # One connected region at a time, in its bounding box: the work follows the objects' area, not the
+    # image's (a 4000x3000 map of 200 cells is mostly background), and the seeds of one region never
+    # interact with another's.
+    parts, _ = ndimage.label(mask, structure=_EIGHT)
     result = np.zeros(mask.shape, np.int32)
-    result[box] = flooded
-    return _renumber_raster(result)
+    offset = 0
+    for index, box in enumerate(ndimage.find_objects(parts)):
+        if box is None:
+            continue
+        if token is not None:  # a cancel lands between regions (h-maxima dominate: ~0.1 s per large region)
+            token.check()
+        region = parts[box] == index + 1
+        if region.sum() <= 4:  # too small to hold two objects
+            result[box][region] = offset + 1
+            offset += 1
+            continue
+        crop = np.pad(region, 1)  # a border of background so the distance is to the region's edge
+        distance = ndimage.distance_transform_edt(crop)
+        markers = _seeds(distance, crop, float(min_distance))
+        flooded = watershed(-distance, markers, mask=crop) if markers.max() > 1 else crop.astype(np.int32)
+        local, count = _renumber_raster(flooded[1:-1, 1:-1])
+        result[box][region] = local[region] + offset
+        offset += count
+    return result, offset
 
 
 def _renumber_raster(instances: np.ndarray) -> tuple[np.ndarray, int]:
@@ -167,7 +181,7 @@ def split_classes(labels: np.ndarray, names: dict | None = None, options: Instan
         if token is not None:
             token.check()
         label = index + 1
-        parts, count = split_mask(labels[box] == label, options.method, options.min_distance)
+        parts, count = split_mask(labels[box] == label, options.method, options.min_distance, token)
         if count == 0:
             continue
         offset = result.count

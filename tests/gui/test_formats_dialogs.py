@@ -114,3 +114,24 @@ def test_import_of_nothing_says_why(qtbot, window, tmp_path):
     dialog.start_button.click()
     qtbot.waitUntil(lambda: dialog.handle is None and dialog.status.text().startswith("Failed"), timeout=20000)
     assert "found no COCO JSON" in dialog.status.text()
+
+
+def test_export_from_the_menu_includes_the_edit_just_made(qtbot, window, workspace, tmp_path):
+    from core.segmentation.label_map import LabelMap
+    from tests.gui.conftest import make_image
+
+    panel = window.segment_panel
+    image = workspace.images_dir / "a.png"
+    make_image(image, 40, 50)
+    panel.image_path = image
+    panel.label_map = LabelMap((40, 50))  # an edit the autosaver has not been asked to write yet
+    panel.label_map.set_mask(np.pad(np.ones((10, 10), bool), ((5, 25), (5, 35))), 1, name="cell 1")
+    assert not workspace.mask_path(image).exists()
+    window.export_dataset_action.trigger()
+    dialog = window.export_dialog
+    dialog.out_edit.setText(str(tmp_path / "out"))
+    dialog.start_button.click()
+    qtbot.waitUntil(lambda: dialog.report is not None, timeout=20000)
+    data = json.loads((tmp_path / "out" / "annotations.json").read_text())
+    assert [a["attributes"]["name"] for a in data["annotations"]] == ["cell 1"]
+    dialog.close()
