@@ -133,5 +133,6 @@ def test_export_from_the_menu_includes_the_edit_just_made(qtbot, window, workspa
     dialog.start_button.click()
     qtbot.waitUntil(lambda: dialog.report is not None, timeout=20000)
     data = json.loads((tmp_path / "out" / "annotations.json").read_text())
-    assert [a["attributes"]["name"] for a in data["annotations"]] == ["cell 1"]
+    image_id = next(i["id"] for i in data["images"] if i["file_name"] == "a.png")
+    assert [a["attributes"]["name"] for a in data["annotations"] if a["image_id"] == image_id] == ["cell 1"]
     dialog.close()
