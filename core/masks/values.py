@@ -341,6 +341,8 @@ def survey_file(path: str | Path) -> MaskFile:
 
 def _refuse_photos(mask: MaskFile) -> None:
     """Many distinct values and few solid pixels: a photo or a scan, not a label map."""
+    if mask.space == PALETTE and mask.names:
+        return  # a label map this studio wrote (it names its labels): many tiny instances are not a photo
     stats = mask.stats
     if len(stats.values) > 64 and stats.solid.sum() < 0.2 * stats.pixels:
         what = "colours" if mask.space == COLOUR else "grey levels"
