@@ -134,7 +134,8 @@ def read_coco(path: str | os.PathLike, images_dir: str | os.PathLike | None = No
     categories: dict[int, str] = {}
     for category in data.get("categories") or []:
         try:
-            categories[int(category["id"])] = str(category.get("name") or f"category {category['id']}")
+            # a blank name would give objects named " 1": such a category is named after its id
+            categories[int(category["id"])] = str(category.get("name") or "").strip() or f"category {category['id']}"
         except (KeyError, TypeError, ValueError):
             problems.append(Problem(str(path), "bad_category", f"category entry {category!r} has no id"))
     by_id: dict[int, CocoImage] = {}
@@ -164,14 +165,18 @@ def read_coco(path: str | os.PathLike, images_dir: str | os.PathLike | None = No
     return CocoDataset(path, list(by_id.values()), categories, problems)
 
 
-def _polygon_mask(polygons, height: int, width: int, where: str, problems: list[Problem]) -> np.ndarray | None:
+def _polygon_mask(polygons, height: int, width: int, where: str, what: str,
+                  problems: list[Problem]) -> np.ndarray | None:
     cleaned = []
     outside = False
     for polygon in polygons:
-        values = np.asarray(polygon, dtype=np.float64).reshape(-1)
+        try:
+            values = np.asarray(polygon, dtype=np.float64).reshape(-1)
+        except (ValueError, TypeError):  # strings, nested lists, None among the coordinates
+            values = np.zeros(0)
         if values.size < 6 or values.size % 2 or not np.all(np.isfinite(values)):
-            problems.append(Problem(where, "bad_polygon", "a polygon with fewer than 3 points or odd coordinates "
-                                    "was left out"))
+            problems.append(Problem(where, "bad_polygon", f"{what}: a polygon with fewer than 3 points, an odd "
+                                    "number of coordinates or values that are not numbers was left out"))
             continue
         xy = shapes.snap(values.reshape(-1, 2))
         if (xy[:, 0].min() < 0 or xy[:, 1].min() < 0 or xy[:, 0].max() > width or xy[:, 1].max() > height):
@@ -179,8 +184,8 @@ def _polygon_mask(polygons, height: int, width: int, where: str, problems: list[
             xy = np.clip(xy, 0, [width, height])
         cleaned.append(xy.reshape(-1).tolist())
     if outside:
-        problems.append(Problem(where, "out_of_range", "polygon coordinates outside the image were clipped to it",
-                                skipped=False))
+        problems.append(Problem(where, "out_of_range", f"{what}: polygon coordinates outside the image were "
+                                "clipped to it", skipped=False))
     if not cleaned:
         return None
     return shapes.rasterize(cleaned, height, width)
@@ -208,12 +213,19 @@ def coco_objects(image: CocoImage, categories: dict[int, str], height: int, widt
         segmentation = annotation.get("segmentation")
         mask = None
         if isinstance(segmentation, list):
-            mask = _polygon_mask(segmentation, height, width, where, problems)
+            reported = len(problems)
+            mask = _polygon_mask(segmentation, height, width, where, f"annotation {annotation.get('id')}", problems)
+            if mask is None and len(problems) > reported:
+                continue  # every polygon was bad, and said so
         elif isinstance(segmentation, dict) and "counts" in segmentation and "size" in segmentation:
-            size = [int(v) for v in segmentation["size"]]
+            try:
+                size = [int(v) for v in segmentation["size"]]
+            except (ValueError, TypeError):
+                size = None
             if size != [height, width]:
                 problems.append(Problem(where, "size_mismatch", f"annotation {annotation.get('id')}: RLE of "
-                                        f"{size[1]}x{size[0]} for a {width}x{height} image: left out"))
+                                        f"size {segmentation['size']!r} (height, width) for a {width}x{height} "
+                                        "image: left out"))
                 continue
             try:
                 mask = shapes.decode_rle(segmentation)
@@ -223,11 +235,11 @@ def coco_objects(image: CocoImage, categories: dict[int, str], height: int, widt
                 continue
         if mask is None or not mask.any():
             problems.append(Problem(where, "empty", f"annotation {annotation.get('id')} has no mask pixels "
-                                    "(a box-only annotation?): left out"))
+                                    "(a box-only annotation, or polygons of zero area?): left out"))
             continue
         extra = annotation.get("attributes") if isinstance(annotation.get("attributes"), dict) else {}
         label = extra.get("label")
-        obj = ForeignObject.from_full(categories[category_id], mask, name=extra.get("name") or None,
+        obj = ForeignObject.from_full(categories[category_id], mask, name=str(extra.get("name") or "") or None,
                                       label=int(label) if isinstance(label, int) else None)
         if obj is not None:
             objects.append(obj)

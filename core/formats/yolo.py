@@ -11,7 +11,8 @@ A line has no room for a name or a label id: an import names objects "<class> <n
 
 Reading accepts a data.yaml (``train``/``val``/``test`` as folders, lists or .txt files of image paths;
 ``names`` as a list or a dict) or a folder with ``images/`` and ``labels/``. Detection lines (a box, 4
-numbers), coordinates outside 0..1, unknown class indices and unreadable lines are reported.
+numbers), coordinates outside 0..1, unknown class indices, unreadable lines (a negative or fractional class
+index among them), polygons with no pixels and label files without an image are reported.
 """
 
 from __future__ import annotations
@@ -162,12 +163,18 @@ def read_yolo(source: str | os.PathLike) -> YoloDataset:
         if not isinstance(data, dict):
             raise YoloError(f"{yaml_path}: not a YOLO dataset YAML")
         raw_names = data.get("names")
-        if isinstance(raw_names, list):
-            names = {i: str(n) for i, n in enumerate(raw_names)}
-        elif isinstance(raw_names, dict):
-            names = {int(k): str(v) for k, v in raw_names.items()}
-        elif data.get("nc"):
-            names = {i: f"class {i}" for i in range(int(data["nc"]))}
+        try:
+            if isinstance(raw_names, list):
+                names = {i: str(n) for i, n in enumerate(raw_names)}
+            elif isinstance(raw_names, dict):
+                names = {int(k): str(v) for k, v in raw_names.items()}
+            elif data.get("nc"):
+                names = {i: f"class {i}" for i in range(int(data["nc"]))}
+        except (TypeError, ValueError):
+            raise YoloError(f"{yaml_path}: 'names' must be a list or a mapping of class index to name, and 'nc' "
+                            f"a number (got names={raw_names!r:.80}, nc={data.get('nc')!r:.20})") from None
+        # a blank name would give objects named " 1": such a class is named after its index
+        names = {i: n.strip() or f"class {i}" for i, n in names.items()}
         root = Path(str(data.get("path") or "."))
         if not root.is_absolute():
             root = yaml_path.parent / root
@@ -198,7 +205,25 @@ def read_yolo(source: str | os.PathLike) -> YoloDataset:
                 continue
             label = _label_path(image)
             images.append(YoloImage(image, label if label.is_file() else None))
+    problems += _orphan_labels(entries, {image.labels for image in images if image.labels is not None})
     return YoloDataset(yaml_path or source, images, names, problems)
+
+
+def _orphan_labels(entries: list[Path], used: set[Path]) -> list[Problem]:
+    """Label files in the labels folders of the image folders that no image uses (an image missing or
+    misnamed): their objects cannot be imported, so they are reported."""
+    orphans: list[Path] = []
+    for entry in entries:
+        if not entry.is_dir():
+            continue
+        labels_dir = _label_path(entry / "_.png").parent
+        if labels_dir != entry and labels_dir.is_dir():
+            orphans += [p for p in sorted(labels_dir.rglob("*.txt")) if p not in used and p not in orphans]
+    if not orphans:
+        return []
+    shown = ", ".join(p.name for p in orphans[:5]) + (", …" if len(orphans) > 5 else "")
+    return [Problem(str(orphans[0].parent), "orphan_labels", f"{len(orphans)} label file(s) with no image of the "
+                    f"same name left out: {shown}")]
 
 
 def yolo_objects(image: YoloImage, names: dict[int, str], height: int, width: int) -> tuple[
@@ -213,17 +238,21 @@ def yolo_objects(image: YoloImage, names: dict[int, str], height: int, width: in
     except OSError as exc:
         return [], [Problem(where, "unreadable", f"cannot read the label file ({exc})")]
     objects = []
-    boxes = bad = clipped = unknown = 0
+    boxes = bad = clipped = unknown = empty = 0
     for line in text.splitlines():
         tokens = line.split()
         if not tokens:
             continue
         try:
-            cls = int(float(tokens[0]))
+            number = float(tokens[0])
             values = np.asarray([float(t) for t in tokens[1:]], dtype=np.float64)
         except ValueError:
             bad += 1
             continue
+        if not (np.isfinite(number) and number >= 0 and number == int(number)):  # "0.0" is class 0; -1, 0.5 and nan are no class
+            bad += 1
+            continue
+        cls = int(number)
         if values.size == 4:
             boxes += 1
             continue
@@ -238,11 +267,15 @@ def yolo_objects(image: YoloImage, names: dict[int, str], height: int, width: in
             unknown += 1
         polygon = shapes.snap(xy * (width, height)).reshape(-1).tolist()
         obj = ForeignObject.from_full(names.get(cls, f"class {cls}"), shapes.rasterize([polygon], height, width))
-        if obj is not None:
+        if obj is None:
+            empty += 1
+        else:
             objects.append(obj)
     for count, kind, message, skipped in (
             (boxes, "box", "detection box(es) (4 numbers, no polygon) left out", True),
             (bad, "bad_line", "unreadable line(s) (not 'class x1 y1 x2 y2 x3 y3 ...') left out", True),
+            (empty, "empty", "polygon(s) with no pixels inside the image (zero area, or outside it) left out",
+             True),
             (clipped, "out_of_range", "polygon(s) with coordinates outside 0..1 clipped to the image", False),
             (unknown, "unknown_category", "object(s) of a class index the YAML does not name (named 'class K')",
              False)):

@@ -196,3 +196,38 @@ def test_not_coco_is_a_clear_error(tmp_path):
     (tmp_path / "x.json").write_text('{"hello": 1}')
     with pytest.raises(CocoError, match="no 'images' list"):
         _import(tmp_path / "x.json", Workspace.open(tmp_path / "ws"))
+
+
+def test_malformed_annotations_are_reported_once_and_do_not_stop_the_import(tmp_path):
+    annotations = [
+        {"id": 1, "image_id": 1, "category_id": 7, "segmentation": [_box(0, 0, 5, 5)]},
+        {"id": 2, "image_id": 1, "category_id": 7, "segmentation": [[0, 0, "x", 3, 4, 4]]},  # not numbers
+        {"id": 3, "image_id": 1, "category_id": 7, "segmentation": [[0, 0, None, 3, 4, 4]]},
+        {"id": 4, "image_id": 1, "category_id": 7, "segmentation": [[1, 1, 5]]},  # fewer than 3 points
+        {"id": 5, "image_id": 1, "category_id": 7, "segmentation": [[2, 2, 2, 2, 2, 2]]},  # zero area
+        {"id": 6, "image_id": 1, "category_id": 7, "segmentation": {"size": [20, 30], "counts": None}},
+        {"id": 7, "image_id": 1, "category_id": 7, "segmentation": {"size": "big", "counts": "x"}},
+        {"id": 8, "image_id": 1, "category_id": 7, "segmentation": {"size": [20, 30], "counts": "!!garbage"}},
+    ]
+    source = _foreign_dataset(tmp_path, annotations)
+    workspace = Workspace.open(tmp_path / "ws")
+    report = _import(source, workspace)
+    by_annotation = sorted((p.message.split(":")[0].split(" ")[1], p.kind) for p in report.problems)
+    assert by_annotation == [("2", "bad_polygon"), ("3", "bad_polygon"), ("4", "bad_polygon"), ("5", "empty"),
+                             ("6", "bad_rle"), ("7", "size_mismatch"), ("8", "bad_rle")]
+    assert read_mask(workspace.masks_dir / "a.png").report.names == {1: "cat 1"}
+
+
+def test_blank_category_names_are_named_after_their_id(tmp_path):
+    annotations = [{"id": 1, "image_id": 1, "category_id": 3, "segmentation": [_box(0, 0, 5, 5)]},
+                   {"id": 2, "image_id": 1, "category_id": 4, "segmentation": [_box(6, 6, 9, 9)]},
+                   {"id": 3, "image_id": 1, "category_id": 5, "segmentation": [_box(10, 0, 14, 4)]}]
+    source = _foreign_dataset(tmp_path, annotations, categories=(
+        {"id": 3, "name": "  "}, {"id": 4}, {"id": 5, "name": 'cell/nucleus: "big" 2'}))
+    workspace = Workspace.open(tmp_path / "ws")
+    _import(source, workspace)
+    names = read_mask(workspace.masks_dir / "a.png").report.names
+    assert names == {1: "category 3 1", 2: "category 4 1", 3: 'cell/nucleus: "big" 2 1'}
+    # and back out: the odd name is a category of its own again
+    report = _export(workspace, tmp_path / "out")
+    assert report.categories == ["category 3", "category 4", 'cell/nucleus: "big" 2']

@@ -124,3 +124,31 @@ def test_not_a_dataset_is_a_clear_error(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(DatasetImportError, match="found no COCO JSON"):
         _import(tmp_path / "empty", Workspace.open(tmp_path / "ws"))
+
+
+def test_bad_class_indices_empty_polygons_and_orphan_label_files_are_reported(tmp_path):
+    root = _foreign(tmp_path, [
+        "0 0.0 0.0 0.5 0.0 0.5 1.0 0.0 1.0",
+        "-1 0.0 0.0 0.5 0.0 0.5 1.0",  # negative class
+        "0.5 0.0 0.0 0.5 0.0 0.5 1.0",  # fractional class
+        "inf 0.0 0.0 0.5 0.0 0.5 1.0",
+        "1.0 0.6 0.0 1.0 0.0 1.0 0.5 0.6 0.5",  # "1.0" is class 1
+        "1 1.5 0.1 1.9 0.1 1.9 0.9",  # entirely right of the image: nothing left after clipping
+    ])
+    (root / "labels" / "train" / "gone.txt").write_text("0 0.1 0.1 0.5 0.1 0.5 0.5\n")
+    workspace = Workspace.open(tmp_path / "ws")
+    report = _import(root, workspace)
+    problems = {p.kind: p.message for p in report.problems}
+    assert set(problems) == {"bad_line", "empty", "out_of_range", "orphan_labels"}
+    assert problems["bad_line"].startswith("3 unreadable")
+    assert "gone.txt" in problems["orphan_labels"]
+    assert read_mask(workspace.masks_dir / "a.png").report.names == {1: "cat 1", 2: "dog 1"}
+
+
+def test_yaml_names_that_are_not_class_indices_are_a_clear_error(tmp_path):
+    from core.formats.yolo import YoloError
+
+    root = _foreign(tmp_path, ["0 0.0 0.0 0.5 0.0 0.5 1.0"])
+    (root / "data.yaml").write_text("train: images/train\nnames: {cat: 0, dog: 1}\n")
+    with pytest.raises(YoloError, match="'names' must be"):
+        _import(root, Workspace.open(tmp_path / "ws"))
