@@ -101,3 +101,18 @@ def test_the_seed_distance_decides_what_counts_as_one_object(qtbot, panel):
     tools.split_all_button.click()
     qtbot.waitUntil(lambda: tools.handle is None and "instances" in tools.status.text(), timeout=10000)
     assert tools.status.text().startswith("2 instances")
+
+
+def test_clicking_an_instance_in_the_list_makes_it_the_object_to_correct(qtbot, panel):
+    tools = panel.instance_tools
+    tools.split_all_button.click()
+    qtbot.waitUntil(lambda: tools.handle is None and "instances" in tools.status.text(), timeout=10000)
+    labels = panel.label_map.labels
+    target = int(labels[12, 120])  # the lone box, not the first instance
+    assert target != panel.current_label
+    row = next(i for i in range(panel.label_list.count())
+               if panel.label_list.item(i).data(Qt.ItemDataRole.UserRole) == target)
+    rect = panel.label_list.visualItemRect(panel.label_list.item(row))
+    qtbot.mouseClick(panel.label_list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert panel.current_label == target
+    assert panel.selected_labels() == [target]
