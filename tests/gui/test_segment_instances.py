@@ -108,7 +108,7 @@ def test_clicking_an_instance_in_the_list_makes_it_the_object_to_correct(qtbot, 
     tools.split_all_button.click()
     qtbot.waitUntil(lambda: tools.handle is None and "instances" in tools.status.text(), timeout=10000)
     labels = panel.label_map.labels
-    target = int(labels[12, 120])  # the lone box, not the first instance
+    target = int(labels[45, 78])  # the right-hand disc, not the first instance (the box, top of the image)
     assert target != panel.current_label
     row = next(i for i in range(panel.label_list.count())
                if panel.label_list.item(i).data(Qt.ItemDataRole.UserRole) == target)
