@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import gc
-import time
 
 import pytest
 
@@ -55,9 +54,6 @@ def test_garbage_cycles_are_collected_in_young_collections(manual_gc):
 
 def test_a_bulk_of_new_long_lived_objects_is_frozen_not_traversed(manual_gc):
     bulk = long_lived(300_000)
-    start = time.perf_counter()
-    gc.collect(0)  # what a collector without a bound would traverse: the whole bulk
-    traverse_bulk_ms = (time.perf_counter() - start) * 1000
     more = long_lived(300_000)  # and again, now for the bounded collector
 
     collector = BoundedCollector()
@@ -72,7 +68,9 @@ def test_a_bulk_of_new_long_lived_objects_is_frozen_not_traversed(manual_gc):
         collector.tick()
     assert 30_000 - collector.young_threshold <= len(finalized) < 30_000
     assert sum(collector.stats.collections[1:]) > 0  # the older generations were collected too
-    assert collector.stats.slowest_ms < traverse_bulk_ms / 5, (collector.stats, traverse_bulk_ms)
+    # what a collection costs is what its generations hold: the bulk is in none of them (a count, not a
+    # timing, so the test holds on a loaded machine)
+    assert max(len(gc.get_objects(generation)) for generation in range(3)) < 300_000 // 5
     del bulk, more
 
 
