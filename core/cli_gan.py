@@ -6,7 +6,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from core.cli_training import add_budget_arguments, add_strategy_argument, budget_from, run_training
+from core.cli_training import (
+    add_budget_arguments,
+    add_precision_argument,
+    add_strategy_argument,
+    budget_from,
+    run_training,
+)
 from core.gan.config import gan_config
 
 SIZES = (28, 32, 64)
@@ -36,7 +42,8 @@ def cmd_train_gan(args) -> int:
                         loss=args.loss, ema=args.ema, r1=args.r1, spectral_norm=args.spectral_norm,
                         batch_size=args.batch_size, lr_g=args.lr_g, lr_d=args.lr_d, seed=args.seed,
                         budget=budget_from(args, default_steps=None), sample_every=args.sample_every,
-                        quality_every=args.quality_every, strategy=args.strategy)
+                        quality_every=args.quality_every, strategy=args.strategy,
+                        precision=args.precision)
     return run_training(args.out, config)
 
 
@@ -122,6 +129,7 @@ def add_subcommands(sub) -> None:
     train.add_argument("--resume", action="store_true")
     add_budget_arguments(train)
     add_strategy_argument(train)
+    add_precision_argument(train)
     train.add_argument("--size", type=int, choices=SIZES, default=32)
     train.add_argument("--colour", action="store_true", help="train in colour even on grayscale data")
     train.add_argument("--conditional", choices=("auto", "yes", "no"), default="auto",

@@ -6,7 +6,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from core.cli_training import add_budget_arguments, add_strategy_argument, budget_from, run_training
+from core.cli_training import (
+    add_budget_arguments,
+    add_precision_argument,
+    add_strategy_argument,
+    budget_from,
+    run_training,
+)
 from core.progress_bar import ProgressBar
 
 
@@ -110,6 +116,7 @@ def cmd_train_seg(args) -> int:
     hp.residual = not args.no_residual
     hp.binary_sigmoid = args.binary_sigmoid
     hp.init_from = args.init_from or ""
+    hp.precision = args.precision
     if args.no_augment:
         hp.augment = {"flips": False, "rotations": False, "brightness": 0.0, "contrast": 0.0, "elastic": 0.0}
     elif args.elastic is not None:
@@ -186,6 +193,7 @@ def add_subcommands(sub) -> None:
     train.add_argument("--resume", action="store_true")
     add_budget_arguments(train)
     add_strategy_argument(train)
+    add_precision_argument(train)
     model = train.add_argument_group("model and training (defaults sized to this machine)")
     model.add_argument("--classes", type=_class_setting,
                        help="number of classes incl. background, or the class values in id order, optionally "

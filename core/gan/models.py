@@ -46,13 +46,20 @@ class GanArch:
         return arch
 
 
-def build_generator(arch: GanArch, name: str = "generator"):
+def build_generator(arch: GanArch, name: str = "generator", precision: str = "float32"):
     """z (and a class id) -> image in [-1, 1]. Dense to a base grid, then stride-2 transposed convolutions
-    (kernel 4: no checkerboard from uneven overlap) with batch norm and ReLU, as in DCGAN."""
+    (kernel 4: no checkerboard from uneven overlap) with batch norm and ReLU, as in DCGAN.
+
+    ``precision`` sets the layers' dtype policy (core.training.precision); the image comes out in float32.
+    """
     import keras
     from keras import layers
 
+    from core.training.fused_batch_norm import FusedBatchNormalization
+    from core.training.precision import policy_name
+
     arch.validate()
+    dtype = policy_name(precision)
     n_up = arch.upsamplings
     top = arch.width * 2**n_up // 2
     z = keras.Input((arch.latent_dim,), name="z")
@@ -61,30 +68,35 @@ def build_generator(arch: GanArch, name: str = "generator"):
     if arch.num_classes:
         label = keras.Input((), dtype="int32", name="label")
         inputs.append(label)
-        embedded = layers.Embedding(arch.num_classes, arch.latent_dim, name="class_embedding")(label)
-        h = layers.Concatenate()([z, embedded])
-    h = layers.Dense(arch.base * arch.base * top, use_bias=False, name="project")(h)
-    h = layers.BatchNormalization(name="project_bn")(h)
-    h = layers.ReLU()(h)
-    h = layers.Reshape((arch.base, arch.base, top))(h)
+        embedded = layers.Embedding(arch.num_classes, arch.latent_dim, name="class_embedding", dtype=dtype)(label)
+        h = layers.Concatenate(dtype=dtype)([z, embedded])
+    h = layers.Dense(arch.base * arch.base * top, use_bias=False, name="project", dtype=dtype)(h)
+    h = layers.BatchNormalization(name="project_bn", dtype=dtype)(h)
+    h = layers.ReLU(dtype=dtype)(h)
+    h = layers.Reshape((arch.base, arch.base, top), dtype=dtype)(h)
     channels = top
     for index in range(n_up):
         channels = max(arch.width, channels // 2) if index else top // 2
-        h = layers.Conv2DTranspose(channels, 4, strides=2, padding="same", use_bias=False, name=f"up{index}")(h)
-        h = layers.BatchNormalization(name=f"up{index}_bn")(h)
-        h = layers.ReLU(name=f"up{index}_relu")(h)
-    out = layers.Conv2D(arch.channels, 3, padding="same", activation="tanh", name="to_image")(h)
+        h = layers.Conv2DTranspose(channels, 4, strides=2, padding="same", use_bias=False, name=f"up{index}",
+                                   dtype=dtype)(h)
+        h = FusedBatchNormalization(name=f"up{index}_bn", dtype=dtype)(h)
+        h = layers.ReLU(name=f"up{index}_relu", dtype=dtype)(h)
+    out = layers.Conv2D(arch.channels, 3, padding="same", activation="tanh", name="to_image", dtype="float32")(h)
     return keras.Model(inputs if len(inputs) > 1 else z, out, name=name)
 
 
-def build_discriminator(arch: GanArch, name: str = "discriminator"):
+def build_discriminator(arch: GanArch, name: str = "discriminator", precision: str = "float32"):
     """image (and a class id) -> one logit. Stride-2 convolutions with leaky ReLU (no batch norm: it breaks
     gradient penalties and couples the examples of a batch); conditional runs use a projection
-    discriminator (Miyato & Koyama 2018): logit + <embed(class), features>."""
+    discriminator (Miyato & Koyama 2018): logit + <embed(class), features>. The convolutions compute in
+    ``precision``; the logit (and the class projection) in float32."""
     import keras
     from keras import layers
 
+    from core.training.precision import policy_name
+
     arch.validate()
+    dtype = policy_name(precision)
 
     def wrap(layer):
         return layers.SpectralNormalization(layer) if arch.spectral_norm else layer
@@ -94,10 +106,10 @@ def build_discriminator(arch: GanArch, name: str = "discriminator"):
     h = image
     channels = arch.width
     for index in range(arch.upsamplings):
-        h = wrap(layers.Conv2D(channels, 4, strides=2, padding="same", name=f"down{index}"))(h)
-        h = layers.LeakyReLU(0.2)(h)
+        h = wrap(layers.Conv2D(channels, 4, strides=2, padding="same", name=f"down{index}", dtype=dtype))(h)
+        h = layers.LeakyReLU(0.2, dtype=dtype)(h)
         channels *= 2
-    features = layers.Flatten()(h)
+    features = layers.Flatten(dtype="float32")(h)
     logit = wrap(layers.Dense(1, name="logit"))(features)
     if arch.num_classes:
         label = keras.Input((), dtype="int32", name="label")

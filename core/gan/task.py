@@ -19,6 +19,7 @@ from core.gan.losses import check_loss, discriminator_loss, generator_loss, grad
 from core.gan.models import GanArch, build_discriminator, build_generator
 from core.gan.quality import swd
 from core.runtime import tensorflow
+from core.training.precision import wrap_optimizer
 from core.training.task import Task, batch_indices, register_task
 
 DEFAULTS = {
@@ -153,13 +154,15 @@ class GanTask(Task):
         tf = tensorflow()
         arch = self.arch
         p = self.params
-        self.models["generator"] = build_generator(arch)
-        self.models["discriminator"] = build_discriminator(arch)
+        self.models["generator"] = build_generator(arch, precision=self.precision)
+        self.models["discriminator"] = build_discriminator(arch, precision=self.precision)
+        # The EMA generator only makes samples (host side): float32, whatever the training precision.
         self.models["generator_ema"] = build_generator(arch, name="generator_ema")
         self.models["generator_ema"].set_weights(self.models["generator"].get_weights())
         beta1 = 0.0 if p["loss"] == "wgan-gp" else float(p["beta1"])
         for name in ("generator", "discriminator"):
-            optimizer = keras.optimizers.Adam(learning_rates[name], beta_1=beta1, beta_2=0.99 if beta1 == 0 else 0.999)
+            optimizer = wrap_optimizer(keras.optimizers.Adam(learning_rates[name], beta_1=beta1,
+                                                             beta_2=0.99 if beta1 == 0 else 0.999), self.precision)
             optimizer.build(self.models[name].trainable_variables)
             self.optimizers[name] = optimizer
         # SWD of the EMA generator, written by the quality thread, read by every step (it is a metric).
@@ -222,8 +225,11 @@ class GanTask(Task):
             d_loss = tf.nn.compute_average_loss(d_per_example, global_batch_size=global_batch_size)
             g_per_example = generator_loss(p["loss"], fake_logits)
             g_loss = tf.nn.compute_average_loss(g_per_example, global_batch_size=global_batch_size)
-        d_grads = d_tape.gradient(d_loss, discriminator.trainable_variables)
-        g_grads = g_tape.gradient(g_loss, generator.trainable_variables)
+            # float16 only: loss scaling against underflow (unscaled again by the optimizers)
+            d_scaled = self.optimizers["discriminator"].scale_loss(d_loss)
+            g_scaled = self.optimizers["generator"].scale_loss(g_loss)
+        d_grads = d_tape.gradient(d_scaled, discriminator.trainable_variables)
+        g_grads = g_tape.gradient(g_scaled, generator.trainable_variables)
         self.optimizers["discriminator"].apply_gradients(zip(d_grads, discriminator.trainable_variables, strict=True))
         self.optimizers["generator"].apply_gradients(zip(g_grads, generator.trainable_variables, strict=True))
         # EMA with warm-up (decay grows as (1+n)/(10+n) up to its setting): early samples are not
@@ -242,7 +248,9 @@ class GanTask(Task):
         metrics = {
             "d_loss": tf.reduce_mean(d_per_example), "g_loss": tf.reduce_mean(g_per_example),
             "d_real": d_real, "d_fake": d_fake,
-            "d_grad_norm": tf.linalg.global_norm(d_grads), "g_grad_norm": tf.linalg.global_norm(g_grads),
+            # scale_loss(1.0) is the float16 loss scale (1 otherwise): report the unscaled norms
+            "d_grad_norm": tf.linalg.global_norm(d_grads) / self.optimizers["discriminator"].scale_loss(1.0),
+            "g_grad_norm": tf.linalg.global_norm(g_grads) / self.optimizers["generator"].scale_loss(1.0),
             "swd": tf.identity(self.swd_var), "swd_floor": tf.constant(self.swd_floor, tf.float32),
         }
         metrics.update(extra)

@@ -50,15 +50,18 @@ class AutoencoderCheckTask(Task):
     def build_models(self, learning_rates):
         import keras
 
+        from core.training.precision import policy_name, wrap_optimizer
+
         size, width = self.size, self.width
+        dtype = policy_name(self.precision)  # the output layer stays float32: the loss is computed in float32
         inputs = keras.Input((size, size, 3))
-        x = keras.layers.Conv2D(width, 3, strides=2, padding="same", activation="relu")(inputs)
-        x = keras.layers.Conv2D(width * 2, 3, strides=2, padding="same", activation="relu")(x)
-        x = keras.layers.Conv2DTranspose(width, 3, strides=2, padding="same", activation="relu")(x)
-        x = keras.layers.Conv2DTranspose(width, 3, strides=2, padding="same", activation="relu")(x)
-        outputs = keras.layers.Conv2D(3, 1, activation="sigmoid")(x)
+        x = keras.layers.Conv2D(width, 3, strides=2, padding="same", activation="relu", dtype=dtype)(inputs)
+        x = keras.layers.Conv2D(width * 2, 3, strides=2, padding="same", activation="relu", dtype=dtype)(x)
+        x = keras.layers.Conv2DTranspose(width, 3, strides=2, padding="same", activation="relu", dtype=dtype)(x)
+        x = keras.layers.Conv2DTranspose(width, 3, strides=2, padding="same", activation="relu", dtype=dtype)(x)
+        outputs = keras.layers.Conv2D(3, 1, activation="sigmoid", dtype="float32")(x)
         self.models["autoencoder"] = keras.Model(inputs, outputs, name="autoencoder")
-        self.optimizers["main"] = keras.optimizers.Adam(learning_rates["main"])
+        self.optimizers["main"] = wrap_optimizer(keras.optimizers.Adam(learning_rates["main"]), self.precision)
         # Create the optimizer's slot variables here, inside the strategy scope: left to the first
         # apply_gradients they would be created inside the traced step, which fails under MirroredStrategy
         # with several local replicas ("You must feed a value for placeholder tensor ...").
@@ -86,7 +89,8 @@ class AutoencoderCheckTask(Task):
             reconstruction = model(batch, training=True)
             per_example = tf.reduce_mean(tf.square(reconstruction - batch), axis=[1, 2, 3])
             loss = tf.nn.compute_average_loss(per_example, global_batch_size=global_batch_size)
-        grads = tape.gradient(loss, model.trainable_variables)
+            scaled = optimizer.scale_loss(loss)  # float16 only: loss scaling against underflow
+        grads = tape.gradient(scaled, model.trainable_variables)
         optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
         mse = tf.reduce_mean(per_example)
         return {"loss": mse, "psnr": -10.0 * tf.math.log(mse + 1e-10) / tf.math.log(10.0)}

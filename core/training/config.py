@@ -9,6 +9,7 @@ from typing import Any
 import core
 
 STRATEGIES = ("auto", "one", "mirrored", "multiworker")
+PRECISIONS = ("auto", "float32", "bfloat16", "float16")  # core.training.precision.PRECISIONS (no TF import)
 
 
 @dataclass
@@ -41,6 +42,7 @@ class RunConfig:
     checkpoint_every: int = 200  # steps between checkpoints (and one at every stop)
     keep_checkpoints: int = 3
     strategy: str = "auto"
+    precision: str = "auto"  # auto (measured, see core.training.precision), float32, bfloat16, float16
     data_source: str = ""  # where the data came from, for people reading the run later
     app_version: str = core.__version__
     notes: str = ""
@@ -49,6 +51,8 @@ class RunConfig:
         self.budget.validate()
         if self.strategy not in STRATEGIES:
             raise ValueError(f"strategy must be one of {', '.join(STRATEGIES)}, not {self.strategy!r}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {self.precision!r}")
         for name in ("batch_size", "log_every", "sample_every", "checkpoint_every", "keep_checkpoints"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be at least 1")

@@ -23,6 +23,7 @@ from core.jobs import CancelToken, Emit, Images, Job, Message, Metrics, Progress
 from core.runtime import tensorflow
 from core.training.config import RunConfig
 from core.training.metrics_log import MetricsWriter
+from core.training.precision import resolve_precision
 from core.training.run_folder import ACTIVE_STATES, RunFolder, RunFolderError
 from core.training.stop_agreement import StopAgreement
 from core.training.strategy import describe, is_chief, make_strategy
@@ -109,6 +110,9 @@ class _Loop:
         tf = self.tf
         keras.utils.set_random_seed(self.config.seed)
         self.task: Task = task_class(self.config.task)(self.config.task_params, self.config.seed)
+        self.precision = resolve_precision(self.config.precision, self.strategy)
+        self.task.precision = self.precision.precision  # the task builds its models in it
+        self.emit(Message(text=f"precision {self.precision.reason}"))
         with self.strategy.scope():
             self.task.build(self.config.learning_rates)
             self.step_var = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")

@@ -72,6 +72,9 @@ class Task(abc.ABC):
         self.models: dict = {}
         self.optimizers: dict = {}
         self.rng = None
+        # float32, bfloat16 or float16: the engine sets it (core.training.precision) before build(); tasks
+        # build their models in it and keep variables, losses and metrics in float32.
+        self.precision = "float32"
 
     # building ---------------------------------------------------------------------------------------
     def build(self, learning_rates: dict[str, float]) -> None:

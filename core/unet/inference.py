@@ -69,6 +69,7 @@ class Segmenter:
     overlap: int = DEFAULT_OVERLAP
     class_names: dict = field(default_factory=dict)
     run_dir: str = ""
+    precision: str = "float32"  # what the model computes in (its weights are float32 in every precision)
 
     def __post_init__(self) -> None:
         from core.runtime import tensorflow
@@ -80,8 +81,9 @@ class Segmenter:
         spec, model = self.spec, self.model
 
         @tf.function(reduce_retracing=True)
-        def forward(batch):
-            return probabilities_from_logits(model(batch, training=False), spec)
+        def forward(batch):  # uint8 in: the scaling to [0, 1] runs in the graph, not as a float copy on the host
+            images = tf.cast(batch, tf.float32) / 255.0
+            return probabilities_from_logits(model(images, training=False), spec)
 
         self._forward = forward
 
@@ -90,7 +92,7 @@ class Segmenter:
         return self.spec.num_classes
 
     def _run(self, batch: np.ndarray) -> np.ndarray:
-        return np.asarray(self._forward(batch.astype(np.float32) / 255.0))
+        return np.asarray(self._forward(np.ascontiguousarray(batch, np.uint8)))
 
     def predict_whole(self, rgb: np.ndarray) -> np.ndarray:
         """Class probabilities from one pass over the whole (padded) image: exact, but memory grows with
@@ -184,17 +186,25 @@ def _mtime(checkpoint_prefix: str) -> float:
     return index.stat().st_mtime if index.exists() else 0.0
 
 
-def load_segmenter(run_dir: str | os.PathLike, tile: int = DEFAULT_TILE,
-                   overlap: int = DEFAULT_OVERLAP) -> Segmenter:
+def load_segmenter(run_dir: str | os.PathLike, tile: int = DEFAULT_TILE, overlap: int = DEFAULT_OVERLAP,
+                   precision: str = "auto") -> Segmenter:
     """A Segmenter for a U-Net run folder (finished, stopped or still training). Runs TensorFlow: call it
-    on a worker thread."""
+    on a worker thread.
+
+    ``precision``: auto (mixed bfloat16 where this machine's measured check found it faster, see
+    core.training.precision), float32, bfloat16 or float16, whatever precision the run trained in.
+    """
+    from core.training.precision import resolve_precision
+
     run_dir = Path(run_dir)
     _, config = _read_run_config(run_dir)
     spec = UNetSpec.from_params(config.task_params)
-    model = build_unet(spec)
+    chosen = resolve_precision(precision).precision
+    model = build_unet(spec, precision=chosen)
     load_run_weights(model, run_dir)
     names = {int(k): str(v) for k, v in (config.task_params.get("class_names") or {}).items()}
-    return Segmenter(model, spec, tile=tile, overlap=overlap, class_names=names, run_dir=str(run_dir))
+    return Segmenter(model, spec, tile=tile, overlap=overlap, class_names=names, run_dir=str(run_dir),
+                     precision=chosen)
 
 
 def overlay_image(rgb: np.ndarray, labels: np.ndarray, opacity: float = 0.45) -> np.ndarray:

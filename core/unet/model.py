@@ -52,49 +52,59 @@ class UNetSpec:
         return cls(**known)
 
 
-def _block(x, filters: int, spec: UNetSpec, name: str):
+def _block(x, filters: int, spec: UNetSpec, name: str, dtype: str):
     from keras import layers
+
+    from core.training.fused_batch_norm import FusedBatchNormalization
 
     shortcut = x
     for i in (1, 2):
         x = layers.Conv2D(filters, 3, padding="same", use_bias=not spec.batch_norm,
-                          kernel_initializer="he_normal", name=f"{name}_conv{i}")(x)
+                          kernel_initializer="he_normal", name=f"{name}_conv{i}", dtype=dtype)(x)
         if spec.batch_norm:
-            x = layers.BatchNormalization(name=f"{name}_bn{i}")(x)
+            x = FusedBatchNormalization(name=f"{name}_bn{i}", dtype=dtype)(x)
         if i == 1 or not spec.residual:
-            x = layers.Activation("relu", name=f"{name}_relu{i}")(x)
+            x = layers.Activation("relu", name=f"{name}_relu{i}", dtype=dtype)(x)
     if spec.residual:
         if shortcut.shape[-1] != filters:
-            shortcut = layers.Conv2D(filters, 1, use_bias=False, name=f"{name}_proj")(shortcut)
-        x = layers.Add(name=f"{name}_add")([x, shortcut])
-        x = layers.Activation("relu", name=f"{name}_relu2")(x)
+            shortcut = layers.Conv2D(filters, 1, use_bias=False, name=f"{name}_proj", dtype=dtype)(shortcut)
+        x = layers.Add(name=f"{name}_add", dtype=dtype)([x, shortcut])
+        x = layers.Activation("relu", name=f"{name}_relu2", dtype=dtype)(x)
     return x
 
 
-def build_unet(spec: UNetSpec, name: str = "unet"):
-    """A Keras model mapping float32 images (N, H, W, C) in [0, 1] to logits (N, H, W, output_channels)."""
+def build_unet(spec: UNetSpec, name: str = "unet", precision: str = "float32"):
+    """A Keras model mapping float32 images (N, H, W, C) in [0, 1] to float32 logits (N, H, W, output_channels).
+
+    ``precision`` (float32, bfloat16, float16; see core.training.precision) sets the layers' dtype policy:
+    mixed precision computes in 16 bits with float32 variables, and the logits layer always computes in
+    float32, so the weights, and the losses computed from the logits, are the same in every precision.
+    Batch norm goes through the fused kernel (core.training.fused_batch_norm; same weights as Keras's).
+    """
     import keras
     from keras import layers
 
     from core.runtime import tensorflow
+    from core.training.precision import policy_name
 
     tensorflow()  # configure threads before Keras creates ops
     spec.validate()
+    dtype = policy_name(precision)
     inputs = keras.Input((None, None, spec.in_channels), name="image")
     x = inputs
     skips = []
     widths = [min(spec.base_width * 2**level, spec.max_width) for level in range(spec.depth + 1)]
     for level in range(spec.depth):
-        x = _block(x, widths[level], spec, f"down{level}")
+        x = _block(x, widths[level], spec, f"down{level}", dtype)
         skips.append(x)
-        x = layers.MaxPooling2D(2, name=f"pool{level}")(x)
-    x = _block(x, widths[spec.depth], spec, "bottom")
+        x = layers.MaxPooling2D(2, name=f"pool{level}", dtype=dtype)(x)
+    x = _block(x, widths[spec.depth], spec, "bottom", dtype)
     if spec.dropout > 0:
-        x = layers.Dropout(spec.dropout, name="bottom_dropout")(x)
+        x = layers.Dropout(spec.dropout, name="bottom_dropout", dtype=dtype)(x)
     for level in reversed(range(spec.depth)):
-        x = layers.Conv2DTranspose(widths[level], 2, strides=2, name=f"up{level}_upsample")(x)
-        x = layers.Concatenate(name=f"up{level}_concat")([x, skips[level]])
-        x = _block(x, widths[level], spec, f"up{level}")
+        x = layers.Conv2DTranspose(widths[level], 2, strides=2, name=f"up{level}_upsample", dtype=dtype)(x)
+        x = layers.Concatenate(name=f"up{level}_concat", dtype=dtype)([x, skips[level]])
+        x = _block(x, widths[level], spec, f"up{level}", dtype)
     logits = layers.Conv2D(spec.output_channels, 1, name="logits", dtype="float32")(x)
     return keras.Model(inputs, logits, name=name)
 

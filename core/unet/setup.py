@@ -30,6 +30,7 @@ class SegHyperparameters:
     steps: int | None = None
     seed: int = 0
     init_from: str = ""  # a run whose weights start this one (retraining from corrections)
+    precision: str = "auto"  # auto (measured), float32, bfloat16 or float16: see core.training.precision
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -68,7 +69,7 @@ def unet_run_config(source: dict, hp: SegHyperparameters, class_names: dict | No
     budget = Budget(steps=hp.steps, epochs=hp.epochs, minutes=hp.minutes)
     config = RunConfig(task="unet", task_params=params, seed=int(hp.seed), batch_size=int(hp.batch_size),
                        learning_rates={"main": float(hp.learning_rate)}, budget=budget, log_every=10,
-                       sample_every=50, checkpoint_every=200, strategy=strategy,
+                       sample_every=50, checkpoint_every=200, strategy=strategy, precision=hp.precision,
                        data_source=description or str(source))
     config.validate()
     from core.unet.model import UNetSpec
@@ -98,7 +99,7 @@ def retrain_config(workspace, base_run_dir, minutes: float = 5.0) -> RunConfig:
     return RunConfig(task="unet", task_params=params, seed=base.seed, batch_size=base.batch_size,
                      learning_rates=dict(base.learning_rates), budget=Budget(minutes=minutes),
                      log_every=base.log_every, sample_every=base.sample_every,
-                     checkpoint_every=base.checkpoint_every, strategy=base.strategy,
+                     checkpoint_every=base.checkpoint_every, strategy=base.strategy, precision=base.precision,
                      data_source=f"workspace {workspace.root}, from {base_run_dir}")
 
 

@@ -13,6 +13,7 @@ import numpy as np
 from core.masks.classes import MaskDecision, MaskOverride
 from core.palette import LABEL_COLORS
 from core.runtime import tensorflow
+from core.training.precision import wrap_optimizer
 from core.training.task import Task, register_task
 from core.unet.dataset import SegmentationData, load_data, scan_source, split_indices
 from core.unet.losses import LOSSES, segmentation_loss
@@ -140,14 +141,14 @@ class UNetTask(Task):
         import keras
 
         self._load()
-        model = build_unet(self.spec)
+        model = build_unet(self.spec, precision=self.precision)
         init_from = self.params.get("init_from")
         if init_from:
             from core.unet.inference import load_run_weights
 
             load_run_weights(model, init_from)
         self.models["unet"] = model
-        self.optimizers["main"] = keras.optimizers.Adam(learning_rates["main"])
+        self.optimizers["main"] = wrap_optimizer(keras.optimizers.Adam(learning_rates["main"]), self.precision)
         self.optimizers["main"].build(model.trainable_variables)  # slots before tracing (see Task.build)
 
     def train_step(self, batch, global_batch_size):
@@ -159,7 +160,8 @@ class UNetTask(Task):
             per_example = segmentation_loss(self.params.get("loss", "ce+dice"), logits, labels, spec.num_classes,
                                             spec.binary_sigmoid, self._class_weights)
             loss = tf.nn.compute_average_loss(per_example, global_batch_size=global_batch_size)
-        grads = tape.gradient(loss, model.trainable_variables)
+            scaled = optimizer.scale_loss(loss)  # float16 only: loss scaling against underflow
+        grads = tape.gradient(scaled, model.trainable_variables)
         optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
         if spec.binary_sigmoid:
             predicted = tf.cast(logits[..., 0] > 0, tf.int32)

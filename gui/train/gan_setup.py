@@ -27,6 +27,7 @@ from core.jobs import Failed, Finished
 from core.training.config import Budget, RunConfig
 from gui.gan.grid_view import compose
 from gui.qt_image import rgb_to_qimage
+from gui.train.precision_combo import precision_combo
 from gui.widgets import file_dialogs
 from gui.workers import WorkerBridge
 
@@ -104,6 +105,7 @@ class GanSetupDialog(QDialog):
         self.ema.setDecimals(4)
         self.ema.setRange(0.0, 0.9999)
         self.ema.setValue(0.999)
+        self.precision = precision_combo()
 
         form = QFormLayout()
         form.addRow("Data", self.source_combo)
@@ -120,6 +122,7 @@ class GanSetupDialog(QDialog):
         form.addRow("Learning rate G", self.lr_g)
         form.addRow("Learning rate D", self.lr_d)
         form.addRow("EMA of G", self.ema)
+        form.addRow("Precision", self.precision)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Start training")
         self.buttons.accepted.connect(self.accept)
@@ -190,4 +193,5 @@ class GanSetupDialog(QDialog):
         return gan_config(source, size=int(self.size_combo.currentData()),
                           conditional=self.conditional_combo.currentData(), width=self.width_spin.value(),
                           loss=self.loss_combo.currentText(), ema=self.ema.value(), batch_size=self.batch.value(),
-                          lr_g=self.lr_g.value(), lr_d=self.lr_d.value(), budget=Budget(minutes=self.minutes.value()))
+                          lr_g=self.lr_g.value(), lr_d=self.lr_d.value(), budget=Budget(minutes=self.minutes.value()),
+                          precision=self.precision.currentData())

@@ -41,6 +41,7 @@ from core.unet.preview import DatasetPreview, preview_dataset
 from core.unet.setup import SegHyperparameters, fit_crop, machine_defaults, unet_run_config
 from core.workspace import Workspace
 from gui.qt_image import rgb_to_qimage
+from gui.train.precision_combo import precision_combo
 from gui.widgets import file_dialogs
 from gui.workers import WorkerBridge
 
@@ -219,6 +220,8 @@ class SegSetupDialog(QDialog):
                 continue
         self.init_from.setToolTip("Continue from a run's weights: retrain on corrected masks")
         form.addRow("Start from", self.init_from)
+        self.precision = precision_combo(hp.precision)
+        form.addRow("Precision", self.precision)
         self.error = QLabel("")
         self.error.setWordWrap(True)
         self.error.setStyleSheet("QLabel { color: #b00020; }")
@@ -400,7 +403,7 @@ class SegSetupDialog(QDialog):
             residual=self.residual.isChecked(), dropout=float(self.dropout.value()), loss=self.loss.currentText(),
             class_weights=self.class_weights.currentData(), learning_rate=float(self.lr.value()),
             val_fraction=float(self.val_fraction.value()), augment=augment, minutes=float(self.minutes.value()),
-            init_from=self.init_from.currentData() or "")
+            init_from=self.init_from.currentData() or "", precision=self.precision.currentData())
 
     def run_config(self):
         if self.preview is None or not self.preview.pairs:

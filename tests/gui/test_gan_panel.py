@@ -14,6 +14,7 @@ from core.gan.config import gan_config
 from core.gan.render import GridRequest, PreviewRequest
 from core.training.config import Budget
 from core.training.engine import train
+from core.training.run_folder import RunFolder
 
 
 @pytest.fixture(scope="module")
@@ -141,6 +142,8 @@ def test_gan_setup_trains_from_the_train_panel_and_the_run_opens_in_the_gan_pane
         dialog.width_spin.setValue(8)
         dialog.batch.setValue(16)
         dialog.minutes.setValue(0.1)
+        assert dialog.precision.currentData() == "auto"
+        dialog.precision.setCurrentIndex(dialog.precision.findData("float32"))
         dialog.check_data()
         qtbot.waitUntil(lambda: dialog.checked_source == "procedural", timeout=30_000)
         return GanSetupDialog.DialogCode.Accepted
@@ -155,6 +158,7 @@ def test_gan_setup_trains_from_the_train_panel_and_the_run_opens_in_the_gan_pane
     run_dir = train_panel.primary
     config = dialog.config()
     assert config.task == "gan" and config.task_params["size"] == 28 and config.budget.minutes == 0.1
+    assert config.precision == "float32" and RunFolder(run_dir).read_config().precision == "float32"
     window.gan_panel.refresh_runs()
     index = window.gan_panel.run_combo.findData(run_dir)
     assert index > 0

@@ -64,6 +64,8 @@ def test_folders_with_problems_then_training_starts_in_the_panel(qtbot, panel, w
     dialog.start_button.click()
     assert "multiple of 4" in dialog.error.text() and dialog.isVisible()
     dialog.crop.setValue(32)
+    assert dialog.precision.currentData() == "auto"
+    dialog.precision.setCurrentIndex(dialog.precision.findData("bfloat16"))  # the override reaches the run
     dialog.run_name.setText("my cells")
     dialog.accepted.connect(lambda: panel.start_training(workspace.runs_dir / dialog.run_name_text(),
                                                          dialog.config))
@@ -77,7 +79,7 @@ def test_folders_with_problems_then_training_starts_in_the_panel(qtbot, panel, w
     status = RunFolder(run_dir).read_status()
     assert status["state"] == "finished", status
     config = RunFolder(run_dir).read_config()
-    assert config.task == "unet" and config.task_params["crop"] == 32
+    assert config.task == "unet" and config.task_params["crop"] == 32 and config.precision == "bfloat16"
     assert config.task_params["source"] == {"kind": "folders", "images": str(images), "masks": str(masks)}
     assert (run_dir / "model" / "unet.weights.h5").is_file()
     qtbot.waitUntil(lambda: "finished" in panel.run_title.text(), timeout=10_000)  # the panel follows it
