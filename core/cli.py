@@ -95,16 +95,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from core.runtime import set_headless
+
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    # No window to keep a core free for: TensorFlow gets them all (SEGGAN_*_THREADS still win).
+    previous = set_headless(True)
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    finally:
+        set_headless(previous)
 
 
 if __name__ == "__main__":

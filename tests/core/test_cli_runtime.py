@@ -40,3 +40,6 @@ def test_seggan_info_runs_headless_and_reports_devices():
     assert info["tensorflow"]["version"].startswith("2.")
     assert any(device["type"] == "CPU" for device in info["tensorflow"]["devices"])
     assert info["tensorflow"]["intra_op_threads"] == info["threads"]["intra_op"]
+    # headless: no core is kept free for a UI
+    assert info["threads"]["reserved_for_ui"] == 0
+    assert info["tensorflow"]["intra_op_threads"] == info["threads"]["cpu_count"]
