@@ -12,6 +12,10 @@ The reference is the TF tutorial "Deep Convolutional Generative Adversarial Netw
 layer list: G = Dense(7*7*256, no bias)-BN-LeakyReLU-Reshape-Conv2DTranspose(128,5,s1)-BN-LReLU-
 Conv2DTranspose(64,5,s2)-BN-LReLU-Conv2DTranspose(1,5,s2,tanh); D = Conv2D(64,5,s2)-LReLU-Dropout(.3)-
 Conv2D(128,5,s2)-LReLU-Dropout(.3)-Flatten-Dense(1); noise 100, batch 256, Adam 1e-4 for both, BCE from logits.
+
+Ours runs as ``seggan train-gan`` does: TensorFlow on every core, ``--precision`` auto unless asked. Its
+``throughput`` (benchmarks/throughput.py): the precision, one step's FLOPs counted by TensorFlow's profiler,
+GFLOP/s over the budget and at the steady rate (metrics.csv), and their share of this machine's peak.
 """
 
 from __future__ import annotations
@@ -30,7 +34,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.gan.data import labels_path_for, load_idx, write_idx  # noqa: E402
 from core.gan.quality import frechet_distance, swd  # noqa: E402
-from core.runtime import tensorflow  # noqa: E402
+from core.runtime import set_headless, tensorflow  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from throughput import hardware_report, public, resolved_precision, run_throughput  # noqa: E402
+
+set_headless(True)  # as the CLI: no UI to keep a core free for (SEGGAN_INTRA_OP_THREADS still wins)
 
 
 def log(*parts) -> None:
@@ -147,14 +156,14 @@ def train_ours(train_dir: Path, run_dir: Path, minutes: float, seed: int, args) 
     from core.training.engine import train
 
     config = RunConfig(
-        task="gan", seed=seed, batch_size=args.batch_size,
+        task="gan", seed=seed, batch_size=args.batch_size, precision=args.precision,
         task_params={"data": str(train_dir / "train-images-idx3-ubyte.gz"), "size": 28, "width": args.width,
                      "latent_dim": args.latent_dim, "conditional": args.conditional, "loss": args.loss,
                      "ema": args.ema, "r1": args.r1, "quality_every": 1000},
         learning_rates={"generator": args.lr_g, "discriminator": args.lr_d}, budget=Budget(minutes=minutes),
         log_every=100, sample_every=500, checkpoint_every=100_000, data_source="benchmark train split")
     result = train(run_dir, config)
-    return {"state": result.state, "steps": result.step, "last_metrics": result.last_metrics}
+    return {"state": result.state, "steps": result.step, "last_metrics": result.last_metrics, "run_config": config}
 
 
 def render_time_ms(explorer, repeats: int = 30) -> dict:
@@ -192,6 +201,7 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--skip-reference", action="store_true", help="train only our model (for tuning)")
     parser.add_argument("--keep-run", help="keep our run folder here")
+    parser.add_argument("--precision", default="auto", help="ours: auto (as the app), float32, bfloat16, float16")
     ours = parser.add_argument_group("our model")
     ours.add_argument("--batch-size", type=int, default=64)
     ours.add_argument("--width", type=int, default=32)
@@ -243,7 +253,10 @@ def main(argv=None) -> int:
         write_idx(tmp / "train-labels-idx1-ubyte.gz", train_labels.astype(np.uint8))
         run_dir = Path(args.keep_run) if args.keep_run else tmp / "run"
         log(f"training ours for {args.minutes} min in {run_dir}")
+        hardware, precision = hardware_report(), resolved_precision(args.precision)
         ours = train_ours(tmp, run_dir, args.minutes, args.seed, args)
+        report["hardware"] = public(hardware)
+        ours["throughput"] = run_throughput(ours.pop("run_config"), run_dir, ours["steps"], None, hardware, precision)
         from core.gan.explore import GanExplorer
 
         explorer = GanExplorer.from_run(run_dir)

@@ -14,6 +14,11 @@ accuracy. Prints ONE JSON object on stdout, with the ratios ours/reference:
 are the test set (membrane: 24/6). TensorFlow uses both cores here (no UI to keep one for) unless
 SEGGAN_INTRA_OP_THREADS is set. Peak RSS is the process's maximum resident set after our model trained and
 was scored (the reference runs after it).
+
+Speed (benchmarks/throughput.py): ``throughput`` gives the precision ours trained in (``--precision``, default
+auto as the app), one step's FLOPs counted by TensorFlow's profiler, the GFLOP/s over the budget and at the
+steady rate (metrics.csv), and their share of this machine's peak (``hardware``). Run it once per precision
+to compare mixed precision's quality with float32's.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
+from throughput import hardware_report, public, resolved_precision, run_throughput  # noqa: E402
 
 
 def natural_key(stem: str):
@@ -88,7 +94,8 @@ def train_ours(args, train_images, train_masks, num_classes, run_dir):
               "loss": args.loss, "val_fraction": 0.0, "batch_norm": True, "residual": True}
     config = RunConfig(task="unet", task_params=params, seed=args.seed, batch_size=args.batch,
                        learning_rates={"main": args.lr}, budget=Budget(minutes=args.minutes), log_every=20,
-                       sample_every=250, checkpoint_every=500, data_source="benchmark")
+                       sample_every=250, checkpoint_every=500, data_source="benchmark",
+                       precision=args.precision)
     result = train(run_dir, config)
     status = RunFolder(run_dir).read_status()
     elapsed = float(status.get("elapsed_s") or 0.0)
@@ -150,6 +157,7 @@ def main(argv=None) -> int:
     parser.add_argument("--reference-lr", type=float, default=1e-4, help="keras-io's published Adam rate")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--skip-reference", action="store_true")
+    parser.add_argument("--precision", default="auto", help="ours: auto (as the app), float32, bfloat16, float16")
     parser.add_argument("--keep-run", type=Path, help="train our run here (kept) instead of a temp folder")
     args = parser.parse_args(argv)
 
@@ -172,6 +180,7 @@ def main(argv=None) -> int:
         num_classes = args.classes or train_data.num_classes
         test_data = load_data(scan_folders(test_images, test_masks), num_classes)
         tf = tensorflow()
+        hardware, precision = hardware_report(), resolved_precision(args.precision)
         run_dir = args.keep_run or scratch / "run"
         result, ours_elapsed, config, params = train_ours(args, train_images, train_masks, num_classes, run_dir)
         ours_images = result.step * args.batch
@@ -192,6 +201,11 @@ def main(argv=None) -> int:
                      "test": ours_scores, "test_iou": ours_scores["mean_iou"]},
             "peak_rss_mb": round(ours_rss, 1),
         }
+        out["hardware"] = public(hardware)
+        out["ours"]["throughput"] = run_throughput(config, run_dir, result.step, ours_elapsed, hardware, precision)
+        float32 = load_segmenter(run_dir, precision="float32")  # the app predicts in auto's precision, as above
+        out["ours"]["test_iou_predicting_in_float32"] = score(
+            lambda rgb: float32.predict(rgb)[0], test_data, num_classes)["mean_iou"]
         if not args.skip_reference:
             packed = PackedImages(train_data.images, train_data.labels, args.crop)
             model, steps, elapsed, loss = train_reference(args, packed, num_classes, args.minutes)
