@@ -22,8 +22,8 @@ def trained_run(tmp_path_factory):
     images, masks = write_folders(root / "data", count=8)
     run_dir = root / "runs" / "discs"
     config = RunConfig(task="unet", task_params=unet_params(images, masks), seed=1, batch_size=8,
-                       learning_rates={"main": 3e-3}, budget=Budget(steps=150), log_every=10, sample_every=150,
-                       checkpoint_every=150)
+                       learning_rates={"main": 3e-3}, budget=Budget(steps=250), log_every=10, sample_every=250,
+                       checkpoint_every=250)  # 150 steps left seed 1 on the edge (IoU 0.65-0.80 with float rounding)
     assert train(run_dir, config).state == "finished"
     return run_dir
 
