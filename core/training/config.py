@@ -43,6 +43,11 @@ class RunConfig:
     keep_checkpoints: int = 3
     strategy: str = "auto"
     precision: str = "auto"  # auto (measured, see core.training.precision), float32, bfloat16, float16
+    # What happens around the steps (see core/training/hooks): empty means the defaults.
+    schedule: dict[str, Any] = field(default_factory=dict)  # schedule.Schedule fields; empty = constant rate
+    lr_overrides: dict[str, Any] = field(default_factory=dict)  # {optimizer: {"step": s, "value": v}} (panel/CLI)
+    validation: dict[str, Any] = field(default_factory=dict)  # ValidationPolicy fields; empty = automatic
+    early_stopping: dict[str, Any] = field(default_factory=dict)  # {"patience": n, "min_delta": d}; empty = off
     data_source: str = ""  # where the data came from, for people reading the run later
     app_version: str = core.__version__
     notes: str = ""
@@ -59,6 +64,13 @@ class RunConfig:
         for name, rate in self.learning_rates.items():
             if not rate > 0:
                 raise ValueError(f"learning rate {name!r} must be positive, got {rate}")
+        from core.training.hooks.early_stopping import EarlyStopping
+        from core.training.hooks.validation import ValidationPolicy
+        from core.training.schedule import Schedule
+
+        Schedule.from_dict(self.schedule)
+        ValidationPolicy.from_dict(self.validation)
+        EarlyStopping.check_settings(self.early_stopping)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

@@ -1,14 +1,14 @@
 """The training loop: a custom loop over ``tf.distribute`` (Keras 3 ``fit()`` fails under
 MultiWorkerMirroredStrategy, keras-team/keras#20585) that every task plugs into.
 
-It runs as a core job (``training_job``) or directly (``train``), writes the run folder as it goes, obeys
-pause / resume / stop and learning-rate changes between steps, guards against non-finite losses, and resumes
-a stopped or crashed run from its latest checkpoint.
+It runs as a core job (``training_job``) or directly (``train``), obeys pause / resume / stop, and resumes a
+stopped or crashed run from its latest checkpoint. Everything around a step (metrics rows, TensorBoard,
+validation, learning-rate schedule and changes, checkpoints, best weights, samples, status, the NaN guard) is
+a hook: core/training/hooks/, one small module each.
 """
 
 from __future__ import annotations
 
-import logging
 import math
 import os
 import queue
@@ -17,22 +17,17 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 
-import numpy as np
-
-from core.jobs import CancelToken, Emit, Images, Job, Message, Metrics, ProgressReporter
+from core.jobs import CancelToken, Emit, Job, Message
 from core.runtime import tensorflow
 from core.training.config import RunConfig
+from core.training.hooks import Hook, default_hooks
 from core.training.metrics_log import MetricsWriter
 from core.training.precision import resolve_precision
 from core.training.run_folder import ACTIVE_STATES, RunFolder, RunFolderError
+from core.training.schedule import budget_progress
 from core.training.stop_agreement import StopAgreement
 from core.training.strategy import describe, is_chief, make_strategy
 from core.training.task import Task, task_class
-
-log = logging.getLogger(__name__)
-
-METRIC_EVENT_INTERVAL_S = 0.05  # at most 20 metric events per second
-STATUS_INTERVAL_S = 1.0
 
 
 class ResumeError(Exception):
@@ -89,15 +84,19 @@ def _compare(saved: dict, current: dict, what: str, path) -> None:
 
 
 class _Loop:
-    """One training session (a new run, or one resumption of a run)."""
+    """One training session (a new run, or one resumption of a run): builds the task, the distributed step,
+    the checkpoint and the writers, then runs steps and calls its hooks around them (see hooks/base.py for
+    what hooks may read here)."""
 
     def __init__(self, run: RunFolder, config: RunConfig, token: CancelToken, emit: Emit,
-                 control: TrainingControl, resume: bool, strategy=None):
+                 control: TrainingControl, resume: bool, strategy=None, hooks: list[Hook] | None = None):
         self.run, self.config, self.token, self.emit, self.control = run, config, token, emit, control
         self.resume = resume
         self.tf = tensorflow()
         self.strategy = strategy or make_strategy(config.strategy)
+        self.strategy_name = describe(self.strategy)
         self.chief = is_chief(self.strategy)
+        self.hooks = default_hooks(config) if hooks is None else list(hooks)
         self.global_batch = int(config.batch_size)
         if self.global_batch % self.strategy.num_replicas_in_sync:
             raise ValueError(f"batch size {self.global_batch} is not divisible by the "
@@ -190,7 +189,7 @@ class _Loop:
         self._step_fn = distributed_step
         self._write_scalars = write_scalars if writer is not None else None
 
-    # state --------------------------------------------------------------------------------------------
+    # state hooks read ---------------------------------------------------------------------------------
     @property
     def step(self) -> int:
         return int(self.step_var.numpy())
@@ -198,7 +197,7 @@ class _Loop:
     def epoch(self, step: int) -> float:
         return step / self.steps_per_epoch if self.steps_per_epoch else 0.0
 
-    def total_steps(self) -> int | None:
+    def _total_steps(self) -> int | None:
         budget = self.config.budget
         totals = []
         if budget.steps is not None:
@@ -207,174 +206,94 @@ class _Loop:
             totals.append(int(math.ceil(budget.epochs * self.steps_per_epoch)))
         return min(totals) if totals else None
 
+    def elapsed(self) -> float:
+        """Training time of the run so far (all sessions), paused time excluded."""
+        return self._elapsed_before + (time.monotonic() - self._session_start - self._paused_s)
+
+    def progress(self, step: int) -> float:
+        """The fraction of the budget spent after ``step`` steps (what schedules follow)."""
+        return budget_progress(step, self.elapsed(), self.total_steps, self.config.budget.minutes)
+
     def learning_rates(self) -> dict[str, float]:
         # float32 variables: round to what was asked for (1e-3, not 0.0010000000474974513)
         return {name: float(f"{float(opt.learning_rate.numpy()):.7g}")
                 for name, opt in self.task.optimizers.items()}
 
-    # the loop -----------------------------------------------------------------------------------------
-    def train(self) -> TrainResult:
-        config = self.config
-        total = self.total_steps()
-        minutes = config.budget.minutes
-        start_step = self.step
-        elapsed_before = float(self.elapsed_var.numpy())
-        session_start = time.monotonic()
-        paused_s = 0.0
-        window: dict[str, list[float]] = {}
-        reporter = ProgressReporter(self.emit, total, min_interval_s=METRIC_EVENT_INTERVAL_S)
-        reporter.done = start_step
-        last_metric_event = 0.0
-        last_status = 0.0
-        last_saved_step = start_step if self.resume else -1
-        images_seen_start = time.monotonic()
-        images_per_s = None
-        last_row: dict = {}
-        state, message = "finished", ""
-        self._status("running", start_step, total, None, None, "")
-        self._rates = self.learning_rates()
-        step = start_step
+    def stop(self, state: str, message: str) -> None:
+        """End training after this step (hooks call it; ``state`` is finished, stopped or failed)."""
+        if not self.stop_training:
+            self.stop_training, self.state, self.message = True, state, message
 
-        def elapsed_now() -> float:
-            return elapsed_before + (time.monotonic() - session_start - paused_s)
-
-        while True:
-            # Workers of a cluster stop together (core/training/stop_agreement.py); one process just asks itself.
-            cancelled, out_of_time = self.stop_agreement.agree(
-                self.token.cancelled, minutes is not None and elapsed_now() >= minutes * 60)
-            if cancelled:
-                state, message = "stopped", f"stopped by request at step {step}"
-                break
-            if self.token.paused:
-                self._status("paused", step, total, None, elapsed_now(), "paused")
-                self.emit(Message(text=f"paused at step {step}"))
-                pause_start = time.monotonic()
-                self.token.wait_while_paused()
-                paused_s += time.monotonic() - pause_start
-                images_seen_start = time.monotonic()
-                if self.token.cancelled:
-                    continue
-                self._status("running", step, total, None, elapsed_now(), "")
-                self.emit(Message(text=f"resumed at step {step}"))
-            for name, value in self.control.pending_rates():
-                if name not in self.task.optimizers:
-                    self.emit(Message(text=f"no optimizer named {name!r}; learning rate unchanged", level="warning"))
-                    continue
-                old = self.learning_rates()[name]
-                self.task.optimizers[name].learning_rate.assign(value)
-                config.learning_rates[name] = value
-                self._rates = self.learning_rates()
-                self.emit(Message(text=f"learning rate {name}: {old:.3g} -> {value:.3g} from step {step + 1}"))
-            if total is not None and step >= total:
-                message = f"reached {total} steps"
-                break
-            if out_of_time:
-                message = f"reached the {minutes:g}-minute budget at step {step}"
-                break
-
-            values = self._step_fn(self.iterator)
-            step += 1
-            host = {name: float(value) for name, value in values.items()}
-            if not all(math.isfinite(v) for v in host.values()):
-                return self._non_finite(step, host, total, elapsed_now())
-            for name, value in host.items():
-                window.setdefault(name, []).append(value)
-            reporter.advance(1, message=f"epoch {self.epoch(step):.2f}" if self.steps_per_epoch else "")
-            now = time.monotonic()
-
-            if step % config.log_every == 0:
-                seconds = max(now - images_seen_start, 1e-9)
-                images_per_s = config.log_every * self.global_batch / seconds
-                images_seen_start = now
-                last_row = {name: float(np.mean(vals)) for name, vals in window.items()}
-                window = {}
-                row = dict(last_row)
-                row.update({f"lr_{name}": value for name, value in self._rates.items()})
-                row["images_per_s"] = images_per_s
-                self._log_row(step, row, elapsed_now())
-                emit_time = time.monotonic()  # after logging, which can take a while (first trace)
-                if emit_time - last_metric_event >= METRIC_EVENT_INTERVAL_S:
-                    self.emit(Metrics(step=step, values=row))
-                    last_metric_event = emit_time
-            if step % config.sample_every == 0:
-                self._sample(step)
-            if step % config.checkpoint_every == 0:
-                self.elapsed_var.assign(elapsed_now())
-                self._save_checkpoint(step)
-                last_saved_step = step
-            if now - last_status >= STATUS_INTERVAL_S:
-                eta = reporter.rate and total and (total - step) / reporter.rate
-                if minutes is not None and reporter.rate:
-                    left = max(0.0, minutes * 60 - elapsed_now())
-                    eta = min(eta, left) if eta else left
-                self._status("running", step, total, eta, elapsed_now(), "", images_per_s)
-                last_status = now
-
-        step = self.step
-        self._status("stopping", step, total, None, elapsed_now(), message)
-        if step != last_saved_step:
-            self.elapsed_var.assign(elapsed_now())
-            self._save_checkpoint(step)
-        if step % config.sample_every != 0 and step > start_step:
-            self._sample(step)
-        if self.chief:
-            self.task.save_final(self.run.model_dir)
-            self.run.write_config(config)  # learning rates changed while running are kept
-        self._status(state, step, total, 0.0, elapsed_now(), message, images_per_s)
-        self.emit(Message(text=message or state))
-        return TrainResult(str(self.run.path), state, step, message, last_row, images_per_s)
-
-    def _non_finite(self, step: int, values: dict, total, elapsed: float) -> TrainResult:
-        bad = ", ".join(f"{k}={v}" for k, v in values.items() if not math.isfinite(v))
-        latest = self.manager.latest_checkpoint
-        if latest:
-            self.checkpoint.restore(latest)
-            restored = self.step
-            message = (f"non-finite metrics at step {step} ({bad}); stopped and restored the checkpoint of "
-                       f"step {restored}. Lower the learning rate and resume.")
-        else:
-            restored = 0
-            message = (f"non-finite metrics at step {step} ({bad}) before any checkpoint; stopped. "
-                       "Lower the learning rate and start again.")
-        if self.chief and latest:
-            self.task.save_final(self.run.model_dir)
-        self._status("failed", restored, total, None, elapsed, message)
-        self.emit(Message(text=message, level="error"))
-        return TrainResult(str(self.run.path), "failed", restored, message)
-
-    # writing ------------------------------------------------------------------------------------------
-    def _log_row(self, step: int, row: dict, elapsed: float) -> None:
-        if not self.chief:
-            return
-        self.metrics.append(step, self.epoch(step), time.time(), elapsed, row)
+    def write_scalars(self, step: int, row: dict) -> None:
         tf = self.tf
         # One traced call for all scalars (eager summary.scalar cost 0.3-0.5 ms each); flushed every 5 s.
         self._write_scalars(tf.constant(step, tf.int64), {name: tf.constant(value, tf.float32)
                                                          for name, value in row.items()})
 
-    def _sample(self, step: int) -> None:
-        grid = self.task.sample_grid(step)
-        if grid is None or not self.chief:
-            return
-        self.run.save_sample(step, grid)
-        with self.writer.as_default(step=step):
-            self.tf.summary.image("samples", grid[None], max_outputs=1)
-        self.writer.flush()
-        self.emit(Images(step=step, images=(("samples", grid),)))
+    # the loop -----------------------------------------------------------------------------------------
+    def train(self) -> TrainResult:
+        """Steps until the budget is spent or a stop is asked for; everything around a step is a hook."""
+        self.start_step = step = self.step
+        self.total_steps = self._total_steps()
+        self._elapsed_before = float(self.elapsed_var.numpy())
+        self._session_start, self._paused_s = time.monotonic(), 0.0
+        self.stop_training, self.state, self.message = False, "finished", ""
+        self.rates: dict[str, float] = {}
+        self.rows, self.evaluations, self.status_extras = [], [], {}
+        self.images_per_s, self.last_row = None, {}
+        hooks = self.hooks
+        for hook in hooks:
+            hook.set_loop(self)
+        for hook in hooks:
+            hook.on_train_begin()
+        minutes = self.config.budget.minutes
+        while not self.stop_training:
+            # Workers of a cluster stop together (core/training/stop_agreement.py); one process just asks itself.
+            cancelled, out_of_time = self.stop_agreement.agree(
+                self.token.cancelled, minutes is not None and self.elapsed() >= minutes * 60)
+            if cancelled:
+                self.stop("stopped", f"stopped by request at step {step}")
+                break
+            if self.token.paused:
+                self._pause(step)
+                continue
+            budget_message = self._budget_spent(step, out_of_time)
+            if budget_message:
+                self.stop("finished", budget_message)
+                break
+            for hook in hooks:
+                hook.on_train_batch_begin(step)
+            values = self._step_fn(self.iterator)
+            step += 1
+            logs = {name: float(value) for name, value in values.items()}
+            for hook in hooks:
+                hook.on_train_batch_end(step, logs)
+                if self.state == "failed":  # the NaN guard: a failed step is not logged
+                    break
+        for hook in hooks:
+            hook.on_stopping()
+        for hook in hooks:
+            hook.on_train_end()
+        return TrainResult(str(self.run.path), self.state, self.step, self.message,
+                           {} if self.state == "failed" else self.last_row,
+                           None if self.state == "failed" else self.images_per_s)
 
-    def _save_checkpoint(self, step: int) -> None:
-        if self.writer is not None:
-            self.writer.flush()
-        if self.metrics is not None:
-            self.metrics.sync()
-        self.manager.save(checkpoint_number=step)
+    def _budget_spent(self, step: int, out_of_time: bool) -> str:
+        if self.total_steps is not None and step >= self.total_steps:
+            return f"reached {self.total_steps} steps"
+        if out_of_time:  # agreed by all workers (see train)
+            return f"reached the {self.config.budget.minutes:g}-minute budget at step {step}"
+        return ""
 
-    def _status(self, state, step, total, eta, elapsed, message, images_per_s=None) -> None:
-        if not self.chief:
-            return
-        self.run.write_status(state, step=step, total_steps=total, epoch=self.epoch(step), eta_s=eta,
-                              elapsed_s=elapsed, images_per_s=images_per_s, message=message,
-                              strategy=describe(self.strategy), learning_rates=self.learning_rates())
+    def _pause(self, step: int) -> None:
+        for hook in self.hooks:
+            hook.on_pause(step)
+        pause_start = time.monotonic()
+        self.token.wait_while_paused()
+        self._paused_s += time.monotonic() - pause_start
+        if not self.token.cancelled:
+            for hook in self.hooks:
+                hook.on_resume(step)
 
     def close(self) -> None:
         if getattr(self, "metrics", None) is not None:
@@ -405,10 +324,11 @@ def prepare_run(run_dir, config: RunConfig) -> RunFolder:
 
 def train(run_dir, config: RunConfig | None = None, *, resume: bool = False, token: CancelToken | None = None,
           emit: Emit | None = None, control: TrainingControl | None = None, strategy=None,
-          budget=None) -> TrainResult:
+          budget=None, hooks: list[Hook] | None = None) -> TrainResult:
     """Train a new run (``config`` given) or resume one (``resume=True``) in ``run_dir``.
 
     On resume the run's own config is used; ``budget`` (a Budget) may extend or replace its budget.
+    ``hooks`` replaces the run's default hooks (``core.training.hooks.default_hooks(config)``).
     """
     run = RunFolder(run_dir)
     token = token or CancelToken()
@@ -428,7 +348,7 @@ def train(run_dir, config: RunConfig | None = None, *, resume: bool = False, tok
         raise ValueError("a new run needs a config")
     else:
         config.validate()
-    loop = _Loop(run, config, token, emit, control, resume, strategy)
+    loop = _Loop(run, config, token, emit, control, resume, strategy, hooks)
     if not resume and loop.chief and not _prepared_for(run, config):
         run.create(config)
     try:

@@ -119,6 +119,25 @@ class Task(abc.ABC):
         """An HxWx3 uint8 picture of what the model does now (runs on the host, outside tf.function)."""
         return None
 
+    # evaluation (the validation hook calls these; see core/training/evaluation.py) --------------------
+    evaluates: bool = False  # True when the task measures its weights (validation, sample quality)
+
+    def evaluation_label(self) -> str:
+        """What the measurements are made on, for people ("5 validation images")."""
+        return ""
+
+    def evaluation_warning(self) -> str:
+        """A problem with the measurements worth telling the user (e.g. no validation split), or ''."""
+        return ""
+
+    def start_evaluation(self, step: int, elapsed_s: float) -> None:
+        """Measure the weights of ``step``: synchronously, or started in the background."""
+        return None
+
+    def finished_evaluations(self, wait: bool = False):
+        """The Evaluations finished since the last call (``wait``: wait for those still running)."""
+        return []
+
     # saving -----------------------------------------------------------------------------------------
     def architecture(self) -> dict:
         """What must not change between a run and its resumption (JSON-able)."""
@@ -139,17 +158,22 @@ class Task(abc.ABC):
         objects["rng"] = self.rng
         return objects
 
-    def save_final(self, model_dir: Path) -> list[Path]:
-        """Final weights (one ``<name>.weights.h5`` per model, written atomically) and architecture.json."""
-        import os
-
+    def save_final(self, model_dir: Path) -> dict[str, list[Path]]:
+        """Final weights (one ``<name>.weights.h5`` per model, written atomically) and architecture.json;
+        returns the saved variants and their files ({"final": [...]}, see core/training/weights.py)."""
         model_dir.mkdir(parents=True, exist_ok=True)
-        written = []
-        for name, model in self.models.items():
-            target = model_dir / f"{name}.weights.h5"
-            temp = model_dir / f".{name}.partial.weights.h5"
-            model.save_weights(temp)
-            os.replace(temp, target)
-            written.append(target)
+        written = [save_weights_atomically(model, model_dir / f"{name}.weights.h5")
+                   for name, model in self.models.items()]
         atomic_write_json(model_dir / "architecture.json", self.architecture())
-        return written
+        return {"final": written}
+
+
+def save_weights_atomically(model, target: Path) -> Path:
+    """``model.save_weights`` into a temp file next to ``target``, then renamed over it."""
+    import os
+
+    target = Path(target)
+    temp = target.parent / f".{target.name.removesuffix('.weights.h5')}.partial.weights.h5"
+    model.save_weights(temp)
+    os.replace(temp, target)
+    return target

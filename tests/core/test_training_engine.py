@@ -154,7 +154,10 @@ def test_learning_rate_change_takes_effect_and_is_logged(tmp_path):
     changed_at = next(e for e in events if isinstance(e, Message) and "learning rate" in e.text)
     assert "from step" in changed_at.text
     assert any(isinstance(e, Message) and "learning rate main: 0.002 -> 0.0005" in e.text for e in events)
-    assert RunFolder(tmp_path / "run").read_config().learning_rates == {"main": 5e-4}
+    config = RunFolder(tmp_path / "run").read_config()
+    assert config.learning_rates == {"main": 2e-3}  # the base rate; the change is recorded with its step
+    step = int(changed_at.text.rsplit("from step ", 1)[1].split()[0])
+    assert config.lr_overrides == {"main": {"step": step, "value": 5e-4}}
     with pytest.raises(ValueError):
         control.set_learning_rate("main", -1)
 
