@@ -70,6 +70,7 @@ class Segmenter:
     class_names: dict = field(default_factory=dict)
     run_dir: str = ""
     precision: str = "float32"  # what the model computes in (its weights are float32 in every precision)
+    weights: LoadedWeights | None = None  # which of the run's weights (None: weights given directly)
 
     def __post_init__(self) -> None:
         from core.runtime import tensorflow
@@ -162,23 +163,51 @@ def _read_run_config(run_dir: Path):
     return run, config
 
 
-def load_run_weights(model, run_dir: str | os.PathLike) -> str:
-    """Load a run's weights into ``model``: its final weights if it finished, else its latest checkpoint
-    (so a run still training can already segment). Returns what was loaded."""
-    from core.runtime import tensorflow
+WEIGHT_CHOICES = ("default", "best", "ema", "final", "checkpoint")
 
+
+@dataclass(frozen=True)
+class LoadedWeights:
+    variant: str  # best, ema, final or checkpoint
+    path: str
+    description: str  # for people: "best validated weights (step 512, validation/foreground_iou 0.861, ...)"
+
+
+def load_run_weights(model, run_dir: str | os.PathLike, variant: str = "default") -> LoadedWeights:
+    """Load a run's weights into ``model``. ``default`` is what the run recorded in model/weights.json (its
+    best validated weights, else its averaged, else its final weights); a run that recorded nothing yet gives
+    its final weights or, if newer, its latest checkpoint (so a run still training can already segment).
+    ``best``, ``ema``, ``final`` or ``checkpoint`` ask for one of them."""
+    from core.runtime import tensorflow
+    from core.training.weights import describe_variant, read_manifest, variant_file
+
+    if variant not in WEIGHT_CHOICES:
+        raise SegmenterError(f"weights must be one of {', '.join(WEIGHT_CHOICES)}, not {variant!r}")
     run, _ = _read_run_config(Path(run_dir))
+    manifest = read_manifest(run.model_dir)
+    wanted = manifest.get("default") if variant == "default" else variant
+    if wanted and wanted != "checkpoint":
+        path = variant_file(run.model_dir, wanted, "unet")
+        if path is None and wanted == "final" and (run.model_dir / "unet.weights.h5").is_file():
+            path = run.model_dir / "unet.weights.h5"  # a run from before weights.json
+        if path is not None:
+            model.load_weights(path)
+            return LoadedWeights(wanted, str(path), describe_variant(wanted, manifest["variants"].get(wanted)))
+        if variant != "default":
+            offered = ", ".join(sorted(manifest["variants"])) or "none recorded"
+            raise SegmenterError(f"{run_dir}: no {variant} weights (the run has: {offered})")
     final = run.model_dir / "unet.weights.h5"
     checkpoint = tensorflow().train.latest_checkpoint(str(run.checkpoints_dir))
     final_newer = final.is_file() and (checkpoint is None or final.stat().st_mtime >= _mtime(checkpoint))
-    if final_newer:
+    if final_newer and variant != "checkpoint":
         model.load_weights(final)
-        return str(final)
+        return LoadedWeights("final", str(final), describe_variant("final", None))
     if checkpoint is None:
         raise SegmenterError(f"{run_dir}: no weights yet (the run has not saved a checkpoint)")
     tf = tensorflow()
     tf.train.Checkpoint(model_unet=model).restore(checkpoint).expect_partial()
-    return checkpoint
+    step = checkpoint.rsplit("-", 1)[-1]
+    return LoadedWeights("checkpoint", checkpoint, f"{describe_variant('checkpoint', None)}, step {step}")
 
 
 def _mtime(checkpoint_prefix: str) -> float:
@@ -187,9 +216,10 @@ def _mtime(checkpoint_prefix: str) -> float:
 
 
 def load_segmenter(run_dir: str | os.PathLike, tile: int = DEFAULT_TILE, overlap: int = DEFAULT_OVERLAP,
-                   precision: str = "auto") -> Segmenter:
-    """A Segmenter for a U-Net run folder (finished, stopped or still training). Runs TensorFlow: call it
-    on a worker thread.
+                   weights: str = "default", precision: str = "auto") -> Segmenter:
+    """A Segmenter for a U-Net run folder (finished, stopped or still training), with the run's default
+    weights unless ``weights`` names others (see load_run_weights). Runs TensorFlow: call it on a worker
+    thread.
 
     ``precision``: auto (mixed bfloat16 where this machine's measured check found it faster, see
     core.training.precision), float32, bfloat16 or float16, whatever precision the run trained in.
@@ -201,10 +231,10 @@ def load_segmenter(run_dir: str | os.PathLike, tile: int = DEFAULT_TILE, overlap
     spec = UNetSpec.from_params(config.task_params)
     chosen = resolve_precision(precision).precision
     model = build_unet(spec, precision=chosen)
-    load_run_weights(model, run_dir)
+    loaded = load_run_weights(model, run_dir, weights)
     names = {int(k): str(v) for k, v in (config.task_params.get("class_names") or {}).items()}
     return Segmenter(model, spec, tile=tile, overlap=overlap, class_names=names, run_dir=str(run_dir),
-                     precision=chosen)
+                     weights=loaded, precision=chosen)
 
 
 def overlay_image(rgb: np.ndarray, labels: np.ndarray, opacity: float = 0.45) -> np.ndarray:

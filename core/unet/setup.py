@@ -31,6 +31,12 @@ class SegHyperparameters:
     seed: int = 0
     init_from: str = ""  # a run whose weights start this one (retraining from corrections)
     precision: str = "auto"  # auto (measured), float32, bfloat16 or float16: see core.training.precision
+    schedule: str = "cosine"  # learning-rate schedule over the budget: constant, cosine, one-cycle
+    warmup: float = 0.05  # share of the budget spent warming the rate up
+    ema: float = 0.99  # momentum of the weights' moving average (0: none)
+    early_stopping: int | None = None  # patience in validations; None: on (10) for step/epoch budgets only
+    validate_every_steps: int | None = None  # None and no seconds: as often as costs <= 5 % of the time
+    validate_every_seconds: float | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -58,7 +64,7 @@ def unet_run_config(source: dict, hp: SegHyperparameters, class_names: dict | No
         "base_width": int(hp.base_width), "batch_norm": bool(hp.batch_norm), "residual": bool(hp.residual),
         "dropout": float(hp.dropout), "binary_sigmoid": bool(hp.binary_sigmoid), "crop": int(hp.crop),
         "loss": hp.loss, "class_weights": hp.class_weights, "val_fraction": float(hp.val_fraction),
-        "augment": dict(hp.augment),
+        "augment": dict(hp.augment), "ema": float(hp.ema),
     }
     if hp.init_from:
         params["init_from"] = str(hp.init_from)
@@ -70,7 +76,8 @@ def unet_run_config(source: dict, hp: SegHyperparameters, class_names: dict | No
     config = RunConfig(task="unet", task_params=params, seed=int(hp.seed), batch_size=int(hp.batch_size),
                        learning_rates={"main": float(hp.learning_rate)}, budget=budget, log_every=10,
                        sample_every=50, checkpoint_every=200, strategy=strategy, precision=hp.precision,
-                       data_source=description or str(source))
+                       data_source=description or str(source), schedule=schedule_settings(hp),
+                       validation=validation_settings(hp), early_stopping=early_stopping_settings(hp, budget))
     config.validate()
     from core.unet.model import UNetSpec
 
@@ -79,6 +86,30 @@ def unet_run_config(source: dict, hp: SegHyperparameters, class_names: dict | No
     if hp.crop % spec.multiple:
         raise ValueError(f"crop {hp.crop} must be a multiple of {spec.multiple} (2 ** depth {hp.depth})")
     return config
+
+
+def schedule_settings(hp: SegHyperparameters) -> dict:
+    if hp.schedule == "constant":
+        return {}
+    return {"kind": hp.schedule, "warmup": float(hp.warmup)}
+
+
+def validation_settings(hp: SegHyperparameters) -> dict:
+    settings = {}
+    if hp.validate_every_steps:
+        settings["every_steps"] = int(hp.validate_every_steps)
+    if hp.validate_every_seconds:
+        settings["every_seconds"] = float(hp.validate_every_seconds)
+    return settings
+
+
+def early_stopping_settings(hp: SegHyperparameters, budget: Budget) -> dict:
+    """Early stopping on a validation plateau: on (patience 10) by default for step and epoch budgets, off
+    under a minutes budget (the schedule ends at the budget; stopping early would skip its low-rate end);
+    ``hp.early_stopping`` 0 turns it off, N sets the patience."""
+    if hp.early_stopping is None:
+        return {} if budget.minutes is not None else {"patience": 10}
+    return {"patience": int(hp.early_stopping)} if hp.early_stopping > 0 else {}
 
 
 def retrain_config(workspace, base_run_dir, minutes: float = 5.0) -> RunConfig:
@@ -100,7 +131,8 @@ def retrain_config(workspace, base_run_dir, minutes: float = 5.0) -> RunConfig:
                      learning_rates=dict(base.learning_rates), budget=Budget(minutes=minutes),
                      log_every=base.log_every, sample_every=base.sample_every,
                      checkpoint_every=base.checkpoint_every, strategy=base.strategy, precision=base.precision,
-                     data_source=f"workspace {workspace.root}, from {base_run_dir}")
+                     data_source=f"workspace {workspace.root}, from {base_run_dir}",
+                     schedule=dict(base.schedule), validation=dict(base.validation))
 
 
 def fit_crop(crop: int, sizes, multiple: int) -> int:

@@ -3,7 +3,13 @@
 Params (saved in config.json): ``source`` (a data source, see dataset.PairScan.source), ``num_classes``,
 the model's UNetSpec fields, ``crop``, ``loss``, ``class_weights`` (None, "auto" or a list), ``augment``
 (pipeline.Augment fields), ``val_fraction``, ``init_from`` (a run folder whose weights start this run:
-retraining from corrections), ``class_names``, ``masks`` (how the masks are read: a MaskDecision's params).
+retraining from corrections), ``class_names``, ``masks`` (how the masks are read: a MaskDecision's params),
+``ema`` (momentum of the optimizer's moving average of the weights; 0 or absent = none).
+
+Training-batch metrics: ``loss``, ``pixel_accuracy`` and ``foreground_iou`` (the mean IoU of the object
+classes, background left out: a batch that is mostly background would otherwise read as a success). The
+validation hook calls ``start_evaluation``: the validation images, whole, through the same sliding-window
+inference ``seggan segment`` uses, with the weights ``segment`` would use (the averaged ones when ``ema``).
 """
 
 from __future__ import annotations
@@ -57,6 +63,22 @@ def _header(caption: str, cell: int, columns=SAMPLE_COLUMNS, gap: int = SAMPLE_G
         centre = index * (cell + gap) + cell / 2
         draw.text((centre, line + line / 2), title, fill=(90, 90, 90), font=font, anchor="mm")
     return np.asarray(strip)
+
+
+def foreground_iou(predicted, truth, num_classes: int):
+    """The mean IoU of the object classes 1..K-1 over the whole batch (pooled, not per crop), counting only
+    classes present in the truth or the prediction; NaN when none is (undefined, left out of the mean)."""
+    tf = tensorflow()
+    ious, present = [], []
+    for c in range(1, num_classes):
+        p, t = tf.equal(predicted, c), tf.equal(truth, c)
+        inter = tf.reduce_sum(tf.cast(p & t, tf.float32))
+        union = tf.reduce_sum(tf.cast(p | t, tf.float32))
+        ious.append(inter / tf.maximum(union, 1.0))
+        present.append(tf.cast(union > 0, tf.float32))
+    count = tf.add_n(present)
+    return tf.where(count > 0, tf.add_n([i * k for i, k in zip(ious, present, strict=True)]) / tf.maximum(count, 1.0),
+                    float("nan"))
 
 
 def colourise(labels: np.ndarray) -> np.ndarray:
@@ -148,8 +170,14 @@ class UNetTask(Task):
 
             load_run_weights(model, init_from)
         self.models["unet"] = model
-        self.optimizers["main"] = wrap_optimizer(keras.optimizers.Adam(learning_rates["main"]), self.precision)
+        ema = float(self.params.get("ema") or 0.0)
+        # Keras keeps the average inside the optimizer (updated in the traced step, saved with its slots),
+        # the way keras.callbacks.SwapEMAWeights expects; the model's own weights stay the optimizer's.
+        # float16 wraps it in a loss-scale optimizer: the average lives in the inner one (see _adam).
+        adam = keras.optimizers.Adam(learning_rates["main"], use_ema=ema > 0, ema_momentum=ema if ema > 0 else 0.99)
+        self.optimizers["main"] = wrap_optimizer(adam, self.precision)
         self.optimizers["main"].build(model.trainable_variables)  # slots before tracing (see Task.build)
+        self._pending: list = []
 
     def train_step(self, batch, global_batch_size):
         tf = tensorflow()
@@ -169,14 +197,8 @@ class UNetTask(Task):
             predicted = tf.argmax(logits, axis=-1, output_type=tf.int32)
         truth = tf.cast(labels, tf.int32)
         accuracy = tf.reduce_mean(tf.cast(tf.equal(predicted, truth), tf.float32))
-        ious = []
-        for c in range(spec.num_classes):
-            p, t = tf.equal(predicted, c), tf.equal(truth, c)
-            inter = tf.reduce_sum(tf.cast(p & t, tf.float32))
-            union = tf.reduce_sum(tf.cast(p | t, tf.float32))
-            ious.append(tf.where(union > 0, inter / tf.maximum(union, 1.0), 1.0))
         return {"loss": tf.reduce_mean(per_example), "pixel_accuracy": accuracy,
-                "iou": tf.add_n(ious) / float(len(ious))}
+                "foreground_iou": foreground_iou(predicted, truth, spec.num_classes)}
 
     # pictures ----------------------------------------------------------------------------------------
     def predict_fixed(self) -> np.ndarray:
@@ -200,8 +222,99 @@ class UNetTask(Task):
             rows.append(np.full((SAMPLE_GAP, rows[-1].shape[1], 3), 255, np.uint8))
         grid = np.concatenate(rows[:-1], axis=0)
         which = "validation" if len(self._val) else "training"
-        caption = f"step {step} · {which} IoU {self.last_validation.mean_iou:.3f}"
+        foreground = [v for v in self.last_validation.iou[1:] if not np.isnan(v)]
+        score = f"{np.mean(foreground):.3f}" if foreground else "-"
+        caption = f"step {step} · {which} crops · foreground IoU {score}"
         return np.concatenate([_header(caption, images.shape[2]), grid], axis=0)
 
     def architecture(self) -> dict:
         return {"task": self.name, "model": self.spec.to_dict(), "params": self.params}
+
+    # validation --------------------------------------------------------------------------------------
+    evaluates = True
+
+    def _validation_source(self) -> SegmentationData:
+        return self._val if len(self._val) else self._train
+
+    def evaluation_label(self) -> str:
+        self._load()
+        count = len(self._validation_source())
+        kind = "validation" if len(self._val) else "training"
+        return f"{count} {kind} image{'s' if count != 1 else ''}, whole"
+
+    def evaluation_warning(self) -> str:
+        self._load()
+        if len(self._val):
+            return ""
+        return (f"too few images for a validation split ({len(self._train)} pair(s), val_fraction "
+                f"{self.params.get('val_fraction', 0.2)}): validating on the training images, which says how "
+                "well the model fits them, not how well it generalises")
+
+    @property
+    def _adam(self):
+        """The optimizer that keeps the moving average (inside float16's loss-scale wrapper, if any)."""
+        optimizer = self.optimizers["main"]
+        return getattr(optimizer, "inner_optimizer", optimizer)
+
+    @property
+    def averaging(self) -> bool:
+        return bool(self._adam.use_ema)
+
+    def _measured_weights(self) -> list[np.ndarray]:
+        """The weights ``segment`` would use, as arrays in ``model.weights`` order: the optimizer's moving
+        average of the trainable weights (when ``ema``) with the live batch-norm statistics."""
+        model, optimizer = self.models["unet"], self._adam
+        values = [np.array(v) for v in model.weights]
+        if self.averaging:
+            position = {id(v): i for i, v in enumerate(model.weights)}
+            for var, average in zip(optimizer._trainable_variables, optimizer._model_variables_moving_average,
+                                    strict=True):
+                values[position[id(var)]] = np.array(average)
+        return values
+
+    def _scoring_segmenter(self, weights: list[np.ndarray]):
+        from core.unet.inference import Segmenter
+
+        if getattr(self, "_segmenter", None) is None:
+            # A model of its own (outside any distribution strategy), so measuring never touches training.
+            self._segmenter = Segmenter(build_unet(self.spec, name="unet"), self.spec)
+        self._segmenter.model.set_weights(weights)
+        return self._segmenter
+
+    def start_evaluation(self, step, elapsed_s):
+        import time
+
+        from core.training.evaluation import Evaluation
+        from core.training.task import save_weights_atomically
+        from core.unet.validation import HEADLINE, score_images
+
+        start = time.monotonic()
+        weights = self._measured_weights()
+        segmenter = self._scoring_segmenter(weights)
+        source = self._validation_source()
+        values = score_images(segmenter, source.images, source.labels, self.params.get("loss", "ce+dice"),
+                              self._class_weights, self.params.get("class_names"))
+
+        def save(folder):
+            segmenter.model.set_weights(weights)
+            return [save_weights_atomically(segmenter.model, folder / "unet.weights.h5")]
+
+        self._pending.append(Evaluation(step=step, values=values, monitor=HEADLINE, mode="max",
+                                        weights="ema" if self.averaging else "live", save=save,
+                                        seconds=time.monotonic() - start, label=self.evaluation_label(),
+                                        extra={"elapsed_s": elapsed_s}))
+
+    def finished_evaluations(self, wait=False):
+        done, self._pending = self._pending, []
+        return done
+
+    def save_final(self, model_dir):
+        """The final weights, and the averaged ones in ``model/ema/`` when the run keeps an average."""
+        from core.training.task import save_weights_atomically
+
+        variants = super().save_final(model_dir)
+        if self.averaging:
+            (model_dir / "ema").mkdir(parents=True, exist_ok=True)
+            model = self._scoring_segmenter(self._measured_weights()).model
+            variants["ema"] = [save_weights_atomically(model, model_dir / "ema" / "unet.weights.h5")]
+        return variants

@@ -15,6 +15,7 @@ from core.jobs import CancelToken, JobCancelled, Message, Progress
 from core.maskio import read_mask
 from core.training.config import Budget, RunConfig
 from core.training.engine import prepare_run, train
+from core.training.metrics_log import read_metrics
 from core.unet.inference import SegmenterError, load_segmenter, segment_images_job
 from core.unet.metrics import segmentation_scores
 from tests.core.training_helpers import tiny_config
@@ -39,7 +40,7 @@ def trained(tmp_path_factory):
 def test_a_tiny_dataset_trains_to_high_iou(trained):
     run_dir, result, _, _ = trained
     assert result.state == "finished" and result.step == 180
-    assert result.last_metrics["iou"] > 0.9
+    assert result.last_metrics["foreground_iou"] > 0.9
     segmenter = load_segmenter(run_dir)
     total = []
     for seed in range(3):  # images the model never saw
@@ -54,7 +55,7 @@ def test_a_tiny_dataset_trains_to_high_iou(trained):
 def test_run_folder_has_curves_samples_and_weights(trained):
     run_dir, _, _, _ = trained
     header = (run_dir / "metrics.csv").read_text().splitlines()[0]
-    assert {"loss", "pixel_accuracy", "iou"} <= set(header.split(","))
+    assert {"loss", "pixel_accuracy", "foreground_iou", "validation/foreground_iou"} <= set(header.split(","))
     grid = np.asarray(Image.open(run_dir / "samples" / "step_000180.png"))
     # a caption and the column titles (two 15 px lines at 32 px crops), then 4 rows of image | truth |
     # prediction, 32 px crops with 4 px gaps
@@ -115,8 +116,10 @@ def test_resume_continues_the_run(trained, tmp_path):
     shutil.copytree(trained[0], run_dir)
     again = train(run_dir, resume=True, budget=Budget(steps=190))
     assert again.state == "finished" and again.step == 190
-    steps = [int(r.split(",")[0]) for r in (run_dir / "metrics.csv").read_text().splitlines()[1:]]
-    assert steps == list(range(10, 191, 10))
+    _, rows = read_metrics(run_dir / "metrics.csv")
+    assert [int(r["step"]) for r in rows if r.get("loss") is not None] == list(range(10, 191, 10))
+    validated = [int(r["step"]) for r in rows if r.get("validation/loss") is not None]
+    assert validated[0] == 1 and 180 in validated and validated[-1] == 190  # each session's end is measured
     assert (run_dir / "samples" / "step_000190.png").is_file()
 
 

@@ -2,8 +2,9 @@
 with the sliding-window inference ``seggan segment`` uses; the GAN measures sample quality) every N steps,
 every M seconds of training, or, by default, as often as keeps the measurements under 5 % of training time.
 
-The measured values go into ``logs`` and ``loop.evaluations`` for the hooks after this one (metrics rows,
-best weights, early stopping). The final weights are always measured when training ends.
+The measurements go into ``loop.evaluations`` for the hooks after this one (metrics rows, best weights,
+early stopping); ``logs`` stay the step's training values. The final weights are always measured when
+training ends.
 """
 
 from __future__ import annotations
@@ -94,7 +95,7 @@ class Validation(Hook):
             return
         if self.due(step):
             self.measure(step)
-        self.collect(step, logs, wait=False)
+        self.collect(wait=False)
 
     def measure(self, step: int) -> None:
         start = time.monotonic()
@@ -104,11 +105,9 @@ class Validation(Hook):
         self.last_step = step
         self.last_end = self.loop.elapsed()
 
-    def collect(self, step: int, logs: dict, wait: bool) -> None:
+    def collect(self, wait: bool) -> None:
         loop = self.loop
         for evaluation in loop.task.finished_evaluations(wait=wait):
-            if evaluation.step == step:
-                logs.update(evaluation.values)
             loop.evaluations.append(evaluation)
             loop.status_extras["validation"] = {
                 **loop.status_extras.get("validation", {}), "last_step": evaluation.step,
@@ -123,4 +122,4 @@ class Validation(Hook):
         step = loop.step
         if self.last_step != step and step > loop.start_step:
             self.measure(step)
-        self.collect(step, {}, wait=True)
+        self.collect(wait=True)
