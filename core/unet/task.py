@@ -286,7 +286,7 @@ class UNetTask(Task):
 
         from core.training.evaluation import Evaluation
         from core.training.task import save_weights_atomically
-        from core.unet.validation import HEADLINE, score_images
+        from core.unet.validation import MONITOR, score_images
 
         start = time.monotonic()
         weights = self._measured_weights()
@@ -299,7 +299,7 @@ class UNetTask(Task):
             segmenter.model.set_weights(weights)
             return [save_weights_atomically(segmenter.model, folder / "unet.weights.h5")]
 
-        self._pending.append(Evaluation(step=step, values=values, monitor=HEADLINE, mode="max",
+        self._pending.append(Evaluation(step=step, values=values, monitor=MONITOR, mode="max",
                                         weights="ema" if self.averaging else "live", save=save,
                                         seconds=time.monotonic() - start, label=self.evaluation_label(),
                                         extra={"elapsed_s": elapsed_s}))
