@@ -23,6 +23,11 @@ machine single runs still vary by a few percent (see ``overhead_pct_per_round`` 
 Prints one JSON object on stdout (TensorFlow's chatter goes to stderr):
 
     .venv/bin/python benchmarks/engine_overhead.py [--steps N]
+    .venv/bin/python benchmarks/engine_overhead.py --validation [--data DIR] [--validation-minutes M]
+
+``--validation`` measures the validation hook instead: a U-Net run of the app's defaults (on ``DIR/images``
++ ``DIR/masks``, or on generated 512-pixel cell images) for M minutes of training, with every call of the
+validation hook timed; ``validation_cost_pct`` is that time over the run's training time (target <= 5 %).
 """
 
 from __future__ import annotations
@@ -208,6 +213,76 @@ def run_interleaved(args, bare: BareLoop, run_dir: str, *, sample_every: int, ch
     return out
 
 
+def validation_cost(args) -> dict:
+    """Time every call of the validation hook in a real U-Net run (the app's defaults, automatic policy)."""
+    from PIL import Image
+
+    from core.training.engine import train
+    from core.training.hooks import Validation, default_hooks
+    from core.unet.dataset import load_data, scan_folders
+    from core.unet.setup import fit_crop, machine_defaults, unet_run_config
+
+    class TimedValidation(Validation):
+        seconds = 0.0
+        calls = 0
+
+        def on_train_batch_end(self, step, logs):
+            start = time.perf_counter()
+            super().on_train_batch_end(step, logs)
+            TimedValidation.seconds += time.perf_counter() - start
+            TimedValidation.calls += 1
+
+        def on_train_end(self):
+            start = time.perf_counter()
+            super().on_train_end()
+            TimedValidation.seconds += time.perf_counter() - start
+
+    root = tempfile.mkdtemp(prefix="seggan-validation-bench-", dir=args.tmpdir)
+    try:
+        if args.data:
+            images, masks = os.path.join(args.data, "images"), os.path.join(args.data, "masks")
+        else:
+            from core.unet.synthetic import synthetic_cells
+
+            images, masks = os.path.join(root, "images"), os.path.join(root, "masks")
+            os.makedirs(images)
+            os.makedirs(masks)
+            for index in range(12):
+                rgb, labels = synthetic_cells(512, 512, seed=index)
+                Image.fromarray(rgb).save(os.path.join(images, f"cells{index}.png"))
+                Image.fromarray(labels * 255).save(os.path.join(masks, f"cells{index}.png"))
+        scan = scan_folders(images, masks)
+        data = load_data(scan)
+        hp = machine_defaults()
+        hp.num_classes, hp.minutes = data.num_classes, args.validation_minutes
+        hp.crop = fit_crop(hp.crop, [lab.shape[::-1] for lab in data.labels], 2**hp.depth)
+        config = unet_run_config(scan.source, hp, description="validation cost benchmark")
+        hooks = [TimedValidation() if isinstance(h, Validation) else h for h in default_hooks(config)]
+        run_dir = os.path.join(root, "run")
+        result = train(run_dir, config, hooks=hooks)
+        from core.training.run_folder import RunFolder
+
+        status = RunFolder(run_dir).read_status()
+        validation = status.get("validation") or {}
+        from core.training.metrics_log import read_metrics
+
+        measured = [r for r in read_metrics(os.path.join(run_dir, "metrics.csv"))[1]
+                    if r.get("validation/loss") is not None]
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    elapsed = float(status["elapsed_s"])
+    cost = 100 * TimedValidation.seconds / elapsed
+    return {
+        "benchmark": "engine_overhead --validation", "data": args.data or "generated cells 12 x 512^2",
+        "validated_on": validation.get("on"), "policy": validation.get("when"), "steps": result.step,
+        "training_s": round(elapsed, 1), "validation_hook_s": round(TimedValidation.seconds, 2),
+        "measurements": len(measured),
+        "ms_per_measurement": round(1000 * float(validation.get("seconds_spent", 0)) / max(len(measured), 1), 1),
+        "validation_cost_pct": round(cost, 2), "target_pct": TARGET_OVERHEAD_PCT,
+        "meets_target": bool(cost <= TARGET_OVERHEAD_PCT), "load_avg_1min_after": round(os.getloadavg()[0], 2),
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=300, help="timed steps per side and run (default 300)")
@@ -225,7 +300,16 @@ def main() -> int:
     parser.add_argument("--no-variant", action="store_true",
                         help="skip the engine runs without sample grids and checkpoints")
     parser.add_argument("--tmpdir", default=None, help="where the run folders go (default: the system temp dir)")
+    parser.add_argument("--validation", action="store_true", help="measure the validation hook's cost instead")
+    parser.add_argument("--data", help="with --validation: a folder with images/ and masks/ (default: generated)")
+    parser.add_argument("--validation-minutes", type=float, default=3.0)
     args = parser.parse_args()
+    if args.validation:
+        real_stdout = sys.stdout
+        with contextlib.redirect_stdout(sys.stderr):
+            result = validation_cost(args)
+        print(json.dumps(result), file=real_stdout)
+        return 0
     if min(args.steps, args.warmup, args.block, args.rounds, args.batch) < 1:
         parser.error("--steps, --warmup, --block, --rounds and --batch must be at least 1")
 

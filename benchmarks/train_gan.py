@@ -161,7 +161,8 @@ def train_ours(train_dir: Path, run_dir: Path, minutes: float, seed: int, args) 
                      "latent_dim": args.latent_dim, "conditional": args.conditional, "loss": args.loss,
                      "ema": args.ema, "r1": args.r1, "quality_every": 1000},
         learning_rates={"generator": args.lr_g, "discriminator": args.lr_d}, budget=Budget(minutes=minutes),
-        log_every=100, sample_every=500, checkpoint_every=100_000, data_source="benchmark train split")
+        log_every=100, sample_every=500, checkpoint_every=100_000, data_source="benchmark train split",
+        schedule={} if args.schedule == "constant" else {"kind": args.schedule, "warmup": args.warmup})
     result = train(run_dir, config)
     return {"state": result.state, "steps": result.step, "last_metrics": result.last_metrics, "run_config": config}
 
@@ -212,6 +213,9 @@ def main(argv=None) -> int:
     ours.add_argument("--lr-g", type=float, default=2e-4)
     ours.add_argument("--lr-d", type=float, default=2e-4)
     ours.add_argument("--conditional", action="store_true", help="class-conditional (the reference is not)")
+    ours.add_argument("--schedule", default="constant", choices=("constant", "cosine", "one-cycle"),
+                      help="both learning rates over the budget (default constant: a cosine did not help, README)")
+    ours.add_argument("--warmup", type=float, default=0.0, help="share of the budget warming up (with --schedule)")
     args = parser.parse_args(argv)
 
     tf = tensorflow()
@@ -266,7 +270,8 @@ def main(argv=None) -> int:
         ours["steps_per_s"] = round(ours["steps"] / (args.minutes * 60), 2)
         ours["render_grid64_ms"] = render_time_ms(explorer)
         ours["config"] = {k: getattr(args, k) for k in ("batch_size", "width", "latent_dim", "loss", "ema", "r1",
-                                                        "lr_g", "lr_d", "conditional")}
+                                                        "lr_g", "lr_d", "conditional", "schedule", "warmup")}
+        ours["weights"] = explorer.source  # the run's default: its snapshot with the lowest SWD while training
         report["ours"] = ours
         log(f"ours: {json.dumps({k: ours[k] for k in ('steps', 'frechet', 'swd')})}")
 

@@ -117,6 +117,9 @@ def cmd_train_seg(args) -> int:
     hp.binary_sigmoid = args.binary_sigmoid
     hp.init_from = args.init_from or ""
     hp.precision = args.precision
+    for name in ("schedule", "warmup", "ema", "early_stopping", "validate_every_steps", "validate_every_seconds"):
+        if getattr(args, name) is not None:
+            setattr(hp, name, getattr(args, name))
     if args.no_augment:
         hp.augment = {"flips": False, "rotations": False, "brightness": 0.0, "contrast": 0.0, "elastic": 0.0}
     elif args.elastic is not None:
@@ -153,7 +156,7 @@ def cmd_segment(args) -> int:
         print(f"error: {source} does not exist", file=sys.stderr)
         return 2
     try:
-        segmenter = load_segmenter(args.run, tile=args.tile, overlap=args.overlap)
+        segmenter = load_segmenter(args.run, tile=args.tile, overlap=args.overlap, weights=args.weights)
     except (SegmenterError, OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -162,6 +165,7 @@ def cmd_segment(args) -> int:
         from core.segmentation.instances import InstanceOptions
 
         instances = InstanceOptions(args.instances, args.min_distance)
+    print(f"using the {segmenter.weights.description}", file=sys.stderr)
     bar = ProgressBar(unit="image")  # prints the job's messages (skipped files) too
     try:
         result = segment_images_job(args.run, paths, args.output, CancelToken(), bar, overlay=args.overlay,
@@ -215,6 +219,17 @@ def add_subcommands(sub) -> None:
     model.add_argument("--no-augment", action="store_true")
     model.add_argument("--init-from", help="start from this run's weights (retrain on corrected masks)")
     model.add_argument("--seed", type=int)
+    watch = train.add_argument_group("schedule, validation and best weights")
+    watch.add_argument("--schedule", choices=("constant", "cosine", "one-cycle"),
+                       help="learning rate over the budget (default: cosine after a warm-up)")
+    watch.add_argument("--warmup", type=float, help="share of the budget warming up (default 0.05)")
+    watch.add_argument("--ema", type=float, help="momentum of the weights' moving average (default 0.99; 0: none)")
+    watch.add_argument("--early-stopping", type=int, metavar="N",
+                       help="stop after N validations without improvement (0: off; default: 10 for step and "
+                            "epoch budgets, off for minutes)")
+    watch.add_argument("--validate-every-steps", type=int, metavar="N")
+    watch.add_argument("--validate-every-seconds", type=float, metavar="S",
+                       help="(default: as often as costs at most 5 %% of training time)")
     train.set_defaults(func=cmd_train_seg)
 
     segment = sub.add_parser("segment", help="segment images with a trained U-Net run into label-map PNGs")
@@ -227,4 +242,6 @@ def add_subcommands(sub) -> None:
     from core.cli_formats import add_instance_arguments
 
     add_instance_arguments(segment, default=None)
+    segment.add_argument("--weights", choices=("default", "best", "ema", "final", "checkpoint"), default="default",
+                         help="which of the run's weights (default: what the run recorded, its best validated)")
     segment.set_defaults(func=cmd_segment)

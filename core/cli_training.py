@@ -120,6 +120,16 @@ def cmd_runs_show(args) -> int:
     print(f"saved     {summary.checkpoints} checkpoints, {summary.samples} sample grids, updated {_when(summary.updated)}")
     if summary.last_metrics:
         print("metrics   " + ", ".join(f"{k} {v:.5g}" for k, v in summary.last_metrics.items()))
+    validation = status.get("validation") or {}
+    if validation:
+        print(f"validated on {validation.get('on')}, {validation.get('when', '')}"
+              + (f" — {validation['warning']}" if validation.get("warning") else ""))
+    from core.training.weights import describe_variant, read_manifest
+
+    manifest = read_manifest(run.model_dir)
+    for name, entry in sorted(manifest["variants"].items()):
+        used = " (used by default)" if name == manifest.get("default") else ""
+        print(f"weights   {name}: {describe_variant(name, entry)}{used}")
     return 0
 
 

@@ -346,8 +346,25 @@ def first_use_scenes(tmp: Path, out: Path) -> None:
     window.close()
 
 
+def _train_run_scene(window, run_dir: Path, out: Path, name: str) -> None:
+    """The Train panel showing a saved run: training and validation curves on shared plots, the best step."""
+    panel = window.train_panel
+    window.tabs.setCurrentWidget(panel)
+    panel.open_run_folder(run_dir)
+    _wait_until(lambda: any(n.startswith("validation/") for n in panel.curves.metric_names()), 30)
+    _wait(1500)
+    panel.curves.flush_all()
+    _wait(500)
+    _grab(window, out / name)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    train_run = None
+    if "--train-run" in argv:  # only the Train panel showing this (U-Net) run folder, as train_panel_run.png
+        at = argv.index("--train-run")
+        train_run = Path(argv[at + 1])
+        del argv[at:at + 2]
     gan_run = None
     if "--gan-run" in argv:  # also show an existing GAN run (e.g. the MNIST benchmark's, --keep-run)
         at = argv.index("--gan-run")
@@ -385,6 +402,11 @@ def main(argv: list[str] | None = None) -> int:
             _wait(100)
             deadline -= 1
         _wait(300)
+        if train_run is not None:
+            _train_run_scene(window, train_run, out, "train_panel_run.png")
+            window.close()
+            app.quit()
+            return 0
         if only_segmentation:
             segmentation_scenes(window, workspace, Path(tmp), out)
             _segment_with_model_scene(window, workspace, Path(tmp), out)

@@ -91,8 +91,13 @@ class GanExplorer:
             raise GanRunError(f"{run}: bad architecture record ({exc})") from None
         generator = build_generator(arch, name="generator_ema")
         source = ""
-        for name in ("generator_ema", "generator"):
-            weights = run / "model" / f"{name}.weights.h5"
+        from core.training.weights import read_manifest, variant_file
+
+        # The run's default weights first (the snapshot with the best sample quality), then the final ones.
+        default = read_manifest(run / "model").get("default")
+        preferred = variant_file(run / "model", default, "generator_ema") if default else None
+        for weights in [p for p in (preferred,) if p] + [run / "model" / f"{name}.weights.h5"
+                                                          for name in ("generator_ema", "generator")]:
             if weights.is_file():
                 try:
                     generator.load_weights(weights)

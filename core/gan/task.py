@@ -2,9 +2,11 @@
 
 Each step updates D and G together from one generator pass (as the TF DCGAN tutorial does), with the
 chosen loss, optional R1 / gradient penalty, and an exponential moving average of G's weights (the EMA
-generator makes the samples, the sample grids and the saved model). Sample quality (multi-scale SWD against
-real images, with its real-vs-real floor) is computed on a host thread every ``quality_every`` steps while
-training goes on, and reported as the ``swd`` metric.
+generator makes the samples, the sample grids and the saved model). Sample quality (multi-scale SWD of the EMA
+generator's samples against real images) is the task's evaluation: the validation hook starts it after the
+first step and every ``quality_every`` steps, it runs on a host thread while training goes on, and lands in
+the metrics row of the step it measured as ``swd`` (with ``swd_floor``, the real-vs-real distance, in the
+first one). The best-weights hook keeps the generator snapshot with the lowest SWD.
 """
 
 from __future__ import annotations
@@ -62,7 +64,6 @@ class _QualityMonitor:
         self.real = real
         self.seed = seed
         self.busy = threading.Lock()
-        self.latest: float | None = None
 
     def floor(self) -> float:
         half = len(self.real) // 2
@@ -74,9 +75,7 @@ class _QualityMonitor:
 
         def work():
             try:
-                value = swd(self.real[:len(fake)], fake, seed=self.seed)[0]
-                self.latest = value
-                on_done(value)
+                on_done(swd(self.real[:len(fake)], fake, seed=self.seed)[0])
             finally:
                 self.busy.release()
 
@@ -99,7 +98,8 @@ class GanTask(Task):
         super().__init__({**DEFAULTS, **params}, seed)
         check_loss(self.params["loss"])
         self.data: GanData | None = None
-        self._last_quality = 0
+        self._finished: list = []  # Evaluations the quality thread finished, not yet collected
+        self._finished_lock = threading.Lock()
 
     # data -------------------------------------------------------------------------------------------------
     def load_data(self) -> GanData:
@@ -151,7 +151,7 @@ class GanTask(Task):
     def build_models(self, learning_rates):
         import keras
 
-        tf = tensorflow()
+        tensorflow()  # thread settings before Keras builds anything
         arch = self.arch
         p = self.params
         self.models["generator"] = build_generator(arch, precision=self.precision)
@@ -165,15 +165,13 @@ class GanTask(Task):
                                                              beta_2=0.99 if beta1 == 0 else 0.999), self.precision)
             optimizer.build(self.models[name].trainable_variables)
             self.optimizers[name] = optimizer
-        # SWD of the EMA generator, written by the quality thread, read by every step (it is a metric).
-        self.swd_var = tf.Variable(0.0, trainable=False, name="swd", aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
         rng = np.random.default_rng(self.seed + 7)
         count = min(int(p["quality_samples"]), len(self.data.images) // 2)
         picked = rng.choice(len(self.data.images), 2 * count, replace=False)
         self.quality = _QualityMonitor(self.data.images[picked], self.seed)
         self.swd_floor = self.quality.floor()
         self.quality_labels = self.data.labels[picked[:count]] if arch.num_classes else None
-        self.swd_var.assign(swd(self.quality.real[:count], self._generate_quality(count), seed=self.seed)[0])
+        self._floor_logged = False
         self._ema_pairs = list(zip(self.models["generator_ema"].weights, self.models["generator"].weights,
                                    strict=True))
 
@@ -251,7 +249,6 @@ class GanTask(Task):
             # scale_loss(1.0) is the float16 loss scale (1 otherwise): report the unscaled norms
             "d_grad_norm": tf.linalg.global_norm(d_grads) / self.optimizers["discriminator"].scale_loss(1.0),
             "g_grad_norm": tf.linalg.global_norm(g_grads) / self.optimizers["generator"].scale_loss(1.0),
-            "swd": tf.identity(self.swd_var), "swd_floor": tf.constant(self.swd_floor, tf.float32),
         }
         metrics.update(extra)
         return metrics
@@ -261,17 +258,60 @@ class GanTask(Task):
         count = GRID_SIDE * GRID_SIDE
         z = latents_for_seeds(range(count), self.arch.latent_dim)
         images = self._generate(z, self._labels_for(count))
-        every = int(self.params["quality_every"])
-        if every and step - self._last_quality >= every:
-            self._last_quality = step
-            self.measure_quality()
         scale = 2 if self.arch.size <= 32 else 1
         return tile(images, GRID_SIDE, scale)
 
-    def measure_quality(self, wait: bool = False) -> None:
-        """Start an SWD computation on the quality thread (skipped when one is still running)."""
+    # sample quality: the task's evaluation ------------------------------------------------------------
+    @property
+    def evaluates(self) -> bool:
+        return int(self.params["quality_every"]) > 0
+
+    def default_validation(self) -> dict:
+        every = int(self.params["quality_every"])
+        return {"every_steps": every, "at_start": True} if every > 0 else {"enabled": False}
+
+    def evaluation_label(self) -> str:
+        count = len(self.quality.real) // 2
+        return f"{count} samples of the EMA generator against {count} real images (SWD)"
+
+    def start_evaluation(self, step, elapsed_s):
+        """Generate the quality samples now and measure them on the quality thread (skipped while the
+        previous measurement still runs); the generator's weights of this step go with the result."""
+        from core.training.evaluation import Evaluation
+
         count = len(self.quality.real) // 2
         fake = self._generate_quality(count)
-        self.quality.submit(fake, lambda value: self.swd_var.assign(value))
+        snapshot = self.models["generator_ema"].get_weights()
+
+        def save(folder):
+            model = self._snapshot_model()
+            model.set_weights(snapshot)
+            target = folder / "generator_ema.weights.h5"
+            from core.training.task import save_weights_atomically
+
+            return [save_weights_atomically(model, target)]
+
+        def done(value):
+            values = {"swd": float(value)}
+            if not self._floor_logged:  # the reference line of the swd plot, measured once at the start
+                values["swd_floor"] = float(self.swd_floor)
+                self._floor_logged = True
+            evaluation = Evaluation(step=step, values=values, monitor="swd", mode="min", weights="ema", save=save,
+                                    label=self.evaluation_label(),
+                                    extra={"elapsed_s": elapsed_s, "swd_floor": round(float(self.swd_floor), 4)})
+            with self._finished_lock:
+                self._finished.append(evaluation)
+
+        self.quality.submit(fake, done)
+
+    def _snapshot_model(self):
+        if getattr(self, "_snapshot", None) is None:
+            self._snapshot = build_generator(self.arch, name="generator_ema")
+        return self._snapshot
+
+    def finished_evaluations(self, wait=False):
         if wait:
             self.quality.wait()
+        with self._finished_lock:
+            done, self._finished = self._finished, []
+        return done

@@ -214,11 +214,6 @@ class _Loop:
         """The fraction of the budget spent after ``step`` steps (what schedules follow)."""
         return budget_progress(step, self.elapsed(), self.total_steps, self.config.budget.minutes)
 
-    def learning_rates(self) -> dict[str, float]:
-        # float32 variables: round to what was asked for (1e-3, not 0.0010000000474974513)
-        return {name: float(f"{float(opt.learning_rate.numpy()):.7g}")
-                for name, opt in self.task.optimizers.items()}
-
     def stop(self, state: str, message: str) -> None:
         """End training after this step (hooks call it; ``state`` is finished, stopped or failed)."""
         if not self.stop_training:

@@ -27,6 +27,7 @@ class RunSummary:
     samples: int = 0
     checkpoints: int = 0
     error: str = ""
+    weights: str = ""  # the weights the run offers by default (model/weights.json), for people
 
 
 def find_runs(folder: str | os.PathLike) -> list[Path]:
@@ -49,13 +50,23 @@ def summarize(path: str | os.PathLike) -> RunSummary:
     except RunFolderError as exc:
         task, error = "?", str(exc)
     _, rows = read_metrics(run.metrics_path)
-    last = {k: v for k, v in (rows[-1] if rows else {}).items() if k not in FIXED_COLUMNS and v is not None}
+    last: dict = {}
+    for row in rows:  # the latest value of each metric (validation rows and training rows alternate)
+        last.update({k: v for k, v in row.items() if k not in FIXED_COLUMNS and v is not None})
     checkpoints = len(list(run.checkpoints_dir.glob("ckpt-*.index"))) if run.checkpoints_dir.is_dir() else 0
     return RunSummary(
         path=str(run.path), name=run.name, task=task, state=str(status.get("state", "unknown")),
         step=int(status.get("step", 0) or 0), total_steps=status.get("total_steps"),
         updated=status.get("updated"), message=str(status.get("message", "") or ""), last_metrics=last,
-        samples=len(run.sample_steps()), checkpoints=checkpoints, error=error)
+        samples=len(run.sample_steps()), checkpoints=checkpoints, error=error, weights=_default_weights(run))
+
+
+def _default_weights(run: RunFolder) -> str:
+    from core.training.weights import describe_variant, read_manifest
+
+    manifest = read_manifest(run.model_dir)
+    default = manifest.get("default")
+    return describe_variant(default, manifest["variants"].get(default)) if default else ""
 
 
 def export_csv(runs: list[str | os.PathLike], out: str | os.PathLike) -> int:

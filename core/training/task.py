@@ -122,6 +122,10 @@ class Task(abc.ABC):
     # evaluation (the validation hook calls these; see core/training/evaluation.py) --------------------
     evaluates: bool = False  # True when the task measures its weights (validation, sample quality)
 
+    def default_validation(self) -> dict:
+        """ValidationPolicy settings for runs whose config does not set any (empty: the automatic policy)."""
+        return {}
+
     def evaluation_label(self) -> str:
         """What the measurements are made on, for people ("5 validation images")."""
         return ""

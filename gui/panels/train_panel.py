@@ -36,6 +36,7 @@ from core.training.run_folder import RunFolder, RunFolderError
 from core.training.runs import export_csv, find_runs
 from core.training.watch import ACTIVE_STATES, RunUpdate, watch_run_job
 from core.workspace import Workspace
+from gui.train import best_label
 from gui.train.curves import CurvesView
 from gui.train.samples import SampleTimeline
 from gui.train.seg_setup import open_seg_setup
@@ -304,6 +305,7 @@ class TrainPanel(QWidget):
             self.curves.add_rows(name, event.rows)
         if event.status is not None:
             self.statuses[run_dir] = event.status
+            self._show_evaluation(name, event.status)
             for item in self.run_list.findItems(name, Qt.MatchFlag.MatchStartsWith):
                 if item.data(PATH_ROLE) == run_dir:
                     self._label_item(item, event.status)
@@ -313,6 +315,15 @@ class TrainPanel(QWidget):
             self.sample_steps[run_dir] = event.sample_steps
             if run_dir == self.primary:
                 self.timeline.set_steps(event.sample_steps)
+
+    def _show_evaluation(self, name: str, status: dict) -> None:
+        """The run's validation source in the curves' legend and its best step on the plots."""
+        validation = status.get("validation") or {}
+        if validation.get("on"):
+            self.curves.evaluation_labels[name] = best_label.validation_legend(validation)
+        best = status.get("best")
+        if best and best.get("step") is not None:
+            self.curves.set_best(name, int(best["step"]), best_label.best_marker(best))
 
     def _show_status(self) -> None:
         if self.primary is None:

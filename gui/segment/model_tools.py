@@ -62,7 +62,8 @@ class _SegmenterCache:
 
 
 def _weights_stamp(run_dir: Path) -> float:
-    files = list((run_dir / "model").glob("*.weights.h5")) + list((run_dir / "checkpoints").glob("*.index"))
+    files = (list((run_dir / "model").rglob("*.weights.h5")) + list((run_dir / "model").glob("weights.json"))
+             + list((run_dir / "checkpoints").glob("*.index")))
     return max((f.stat().st_mtime for f in files), default=0.0)
 
 
@@ -177,7 +178,8 @@ class ModelTools(QGroupBox):
         def job(token, emit):
             segmenter = cache.get(run_dir)
             labels, _ = segmenter.predict(rgb, token)
-            return labels, dict(segmenter.class_names or {})
+            used = segmenter.weights.description if segmenter.weights else ""
+            return labels, dict(segmenter.class_names or {}), used
 
         return self._start(job, f"segment with {run_dir.name}", self._on_predicted)
 
@@ -242,12 +244,16 @@ class ModelTools(QGroupBox):
             self._update()
 
     def _on_predicted(self, result) -> None:
-        labels, names = result
-        self.status.setText("The prediction is the label map now: select an object and click to correct it.")
+        labels, names, used = result
+        self.status.setText("The prediction is the label map now: select an object and click to correct it."
+                            + (f"\nModel: {used}." if used else ""))
         self.predicted.emit(labels, names)
 
     def _on_workspace_done(self, result) -> None:
         text = f"Wrote {len(result.written)} masks, kept {len(result.kept)} existing"
+        segmenter = self.cache.segmenter
+        if segmenter is not None and segmenter.weights is not None:
+            text += f" (model: {segmenter.weights.description})"
         if result.failed:
             text += f", skipped {len(result.failed)} unreadable: " + ", ".join(Path(p).name for p, _ in result.failed)
         self.status.setText(text + ".")

@@ -1,11 +1,17 @@
 """Live training curves: one small plot per metric group, several runs overlaid, TensorBoard-style
-smoothing (raw curve faint, smoothed curve solid), log-y, and a hover readout."""
+smoothing (raw curve faint, smoothed curve solid), log-y, and a hover readout.
+
+A metric measured on training batches and the same metric measured by the run's evaluation
+(``validation/<name>``) share one plot: training solid, validation dashed with a dot per measurement, never
+smoothed (each point is a measurement). A ``<name>_floor`` value is a reference line on ``<name>``'s plot,
+not a plot of its own. The best step (the step of the run's best weights) is marked on every plot that has
+evaluation points. Every curve shows measured values only: a series starts at its first measurement."""
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from core.training.metrics_log import FIXED_COLUMNS
@@ -17,8 +23,30 @@ COLUMNS = 2
 REDRAW_INTERVAL_MS = 250  # curves are redrawn at most 4 times a second, however fast rows arrive
 
 
+EVALUATION_PREFIX = "validation/"
+FLOOR_SUFFIX = "_floor"
+EVALUATED = ("swd",)  # metrics that only the run's evaluation measures (sparse points, not batch means)
+PER_CLASS_GROUP = "IoU per class (validation)"
+TITLES = {
+    "loss": "loss",
+    "foreground_iou": "IoU of the object classes (background left out)",
+    "pixel_accuracy": "pixel accuracy",
+    "dice": "Dice of the object classes (validation)",
+    PER_CLASS_GROUP: "IoU per class, and their mean (validation)",
+    "swd": "SWD of samples to real images (lower is better)",
+}
+
+
 def metric_group(name: str) -> str:
-    """Which plot a metric goes to: 'a/b' by prefix, lr_* together, images_per_s alone, else by name."""
+    """Which plot a metric goes to: 'validation/x' with 'x', per-class IoUs together, '<x>_floor' on 'x',
+    lr_* together, images_per_s alone, other 'a/b' by prefix, else by name."""
+    if name.startswith(EVALUATION_PREFIX):
+        rest = name[len(EVALUATION_PREFIX):]
+        if rest.startswith("iou/") or rest == "mean_iou":
+            return PER_CLASS_GROUP
+        return rest
+    if name.endswith(FLOOR_SUFFIX):
+        return name[: -len(FLOOR_SUFFIX)]
     if name.startswith("lr_"):
         return "learning rate"
     if name == "images_per_s":
@@ -28,12 +56,40 @@ def metric_group(name: str) -> str:
     return name
 
 
+def is_evaluation(name: str) -> bool:
+    """A value the run's evaluation measured now and then (drawn as points, never smoothed)."""
+    return name.startswith(EVALUATION_PREFIX) or name in EVALUATED
+
+
+def is_reference(name: str) -> bool:
+    return name.endswith(FLOOR_SUFFIX)
+
+
+def series_label(name: str) -> str:
+    """The legend entry: what was measured, and on what."""
+    if is_reference(name):
+        return f"{name[: -len(FLOOR_SUFFIX)]} floor (real vs real)"
+    if name.startswith(EVALUATION_PREFIX):
+        rest = name[len(EVALUATION_PREFIX):]
+        if rest.startswith("iou/"):
+            return rest[4:]
+        return "mean over classes" if rest == "mean_iou" else "validation"
+    if name in EVALUATED:
+        return name
+    return "training batches" if not name.startswith("lr_") else name[3:]
+
+
+def plot_title(group: str) -> str:
+    return TITLES.get(group, group.replace("_", " "))
+
+
 class _Series:
     def __init__(self):
         self.steps: list[float] = []
         self.values: list[float] = []
         self.raw = None
         self.smooth = None
+        self.line = None  # reference series: an infinite horizontal line
 
 
 class CurvesView(QWidget):
@@ -51,6 +107,9 @@ class CurvesView(QWidget):
         self.plots: dict[str, pg.PlotItem] = {}
         self.series: dict[tuple[str, str], _Series] = {}
         self.run_colors: dict[str, tuple] = {}
+        self.best: dict[str, tuple[int, str]] = {}  # run -> (best step, label)
+        self.evaluation_labels: dict[str, str] = {}  # run -> what its validation measured on, for the legend
+        self._best_lines: dict[tuple[str, str], pg.InfiniteLine] = {}  # (run, group) -> marker
         self._proxy = pg.SignalProxy(self.graphics.scene().sigMouseMoved, rateLimit=30, slot=self._on_mouse)
         self._dirty: set[tuple[str, str]] = set()
         self._redraw_timer = QTimer(self)
@@ -110,9 +169,10 @@ class CurvesView(QWidget):
             series = self.series.pop(key)
             self._dirty.discard(key)
             plot = self.plots.get(metric_group(key[1]))
-            for item in (series.raw, series.smooth):
+            for item in (series.raw, series.smooth, series.line):
                 if item is not None and plot is not None:
                     plot.removeItem(item)
+        self.set_best(run, None)
         self.run_colors.pop(run, None)
         self._drop_empty_plots()
 
@@ -134,7 +194,8 @@ class CurvesView(QWidget):
         if plot is None:
             # No grid and 1-px pens: measured on the 2-core CPU, pyqtgraph's grid plus 2-px antialiased
             # pens made a repaint of four plots take 60-190 ms (the GUI stalls); without them it takes 3 ms.
-            plot = pg.PlotItem(title=group)
+            plot = pg.PlotItem(title=plot_title(group))
+            plot.addLegend(offset=(-4, 4), labelTextSize="7pt", verSpacing=-6)
             # Fixed axis sizes and no SI-prefix relabelling: otherwise a new tick label width re-lays out
             # every plot (measured: 100+ ms stalls while a run is live).
             plot.getAxis("left").setWidth(56)
@@ -165,22 +226,90 @@ class CurvesView(QWidget):
     def _draw(self, key: tuple[str, str]) -> None:
         run, name = key
         series = self.series[key]
-        plot = self._plot_for(metric_group(name))
+        group = metric_group(name)
+        plot = self._plot_for(group)
         color = self.color_of(run)
+        several = len({r for r, _ in self.series}) > 1
+        label = series_label(name)
+        if label == "validation" and run in self.evaluation_labels:
+            label = self.evaluation_labels[run]
+        label = f"{run}: {label}" if several else label
+        if is_reference(name):
+            self._draw_reference(plot, series, color, label)
+            self._fit(group)
+            return
         steps = np.asarray(series.steps, dtype=np.float64)
         values = np.asarray(series.values, dtype=np.float64)
-        if self.log_y or metric_group(name) == "learning rate":
+        if self.log_y or group == "learning rate":
             values = np.where(values > 0, values, np.nan)
-        label = f"{run}: {name}" if len({r for r, _ in self.series}) > 1 else name
+        evaluation = is_evaluation(name)
         if series.raw is None:
             series.raw = plot.plot(pen=pg.mkPen((*color, 70), width=1), antialias=False)
-            series.smooth = plot.plot(pen=pg.mkPen(color, width=1), name=label, antialias=True)
-        smooth_weight = self.smoothing if name not in ("images_per_s",) and not name.startswith("lr_") else 0.0
+            if evaluation:  # sparse measurements: a dashed line through a dot per measurement
+                series.smooth = plot.plot(pen=pg.mkPen(color, width=1, style=Qt.PenStyle.DashLine), name=label,
+                                          symbol="o", symbolSize=5, symbolBrush=color, symbolPen=None,
+                                          antialias=True)
+            else:
+                series.smooth = plot.plot(pen=pg.mkPen(color, width=1), name=label, antialias=True)
+        smooth_weight = self._smoothing_of(name)
         series.raw.setData(steps, values, connect="finite")
         series.smooth.setData(steps, debiased_ema(values, smooth_weight) if len(values) else values,
                               connect="finite")
         series.raw.setVisible(smooth_weight > 0)
-        self._fit(metric_group(name))
+        if evaluation and run in self.best:
+            self._mark_best(run, group)
+        self._fit(group)
+
+    def _smoothing_of(self, name: str) -> float:
+        if name == "images_per_s" or name.startswith("lr_") or is_evaluation(name) or is_reference(name):
+            return 0.0
+        return self.smoothing
+
+    def _draw_reference(self, plot, series, color, label) -> None:
+        value = float(series.values[-1])
+        if series.line is None:
+            series.line = pg.InfiniteLine(angle=0, movable=False,
+                                          pen=pg.mkPen((*color, 160), width=1, style=Qt.PenStyle.DotLine),
+                                          label=label, labelOpts={"position": 0.02, "color": (90, 90, 90),
+                                                                  "anchors": [(0, 1), (0, 1)]})
+            plot.addItem(series.line, ignoreBounds=True)
+        series.line.setPos(np.log10(value) if self.log_y and value > 0 else value)
+
+    # the best step ------------------------------------------------------------------------------------
+    def set_best(self, run: str, step: int | None, label: str = "") -> None:
+        """Mark ``run``'s best step (its best weights) on every plot with evaluation points; None clears."""
+        if step is None:
+            self.best.pop(run, None)
+        else:
+            self.best[run] = (int(step), label)
+        for (marked_run, group), line in list(self._best_lines.items()):
+            if marked_run == run:
+                if step is None:
+                    self.plots[group].removeItem(line) if group in self.plots else None
+                    del self._best_lines[(marked_run, group)]
+        if step is not None:
+            for (r, name) in list(self.series):
+                if r == run and is_evaluation(name) and metric_group(name) in self.plots:
+                    self._mark_best(run, metric_group(name))
+
+    def _mark_best(self, run: str, group: str) -> None:
+        step, label = self.best[run]
+        line = self._best_lines.get((run, group))
+        if line is None:
+            color = self.color_of(run)
+            line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen((*color, 200), width=1,
+                                                                         style=Qt.PenStyle.DashDotLine),
+                                   label=label or "best", labelOpts={"position": 0.95, "color": color,
+                                                                     "anchors": [(1, 0), (1, 0)]})
+            self.plots[group].addItem(line, ignoreBounds=True)
+            self._best_lines[(run, group)] = line
+        line.setPos(step)
+        line.label.setFormat(label or f"best: step {step}")
+
+    def best_marker(self, run: str, group: str) -> float | None:
+        """Where the best-step marker of ``run`` stands on ``group``'s plot (None: not drawn)."""
+        line = self._best_lines.get((run, group))
+        return float(line.value()) if line is not None else None
 
     def _fit(self, group: str) -> None:
         """Keep axis ranges still while data stays inside them: x grows to the next 'nice' step count, y is
@@ -189,23 +318,28 @@ class CurvesView(QWidget):
         steps, values = [], []
         for (_, name), series in self.series.items():
             if metric_group(name) == group and series.steps:
-                steps.append(np.asarray(series.steps, dtype=np.float64))
+                if not is_reference(name):
+                    steps.append(np.asarray(series.steps, dtype=np.float64))
                 values.append(np.asarray(series.values, dtype=np.float64))
-        if not steps:
+        if not values:
             return
-        all_steps = np.concatenate(steps)
         data = np.concatenate(values)
         log = self.log_y or group == "learning rate"
         data = data[np.isfinite(data) & (data > 0)] if log else data[np.isfinite(data)]
         (x0, x1), (y0, y1) = plot.vb.viewRange()
-        hi = float(all_steps.max())
-        if hi > x1 or x1 > 2 * max(hi, 1) or x0 != 0:
-            plot.setXRange(0, _nice_ceiling(hi * 1.15), padding=0)
+        if steps:
+            hi = float(np.concatenate(steps).max())
+            if hi > x1 or x1 > 2 * max(hi, 1) or x0 != 0:
+                plot.setXRange(0, _nice_ceiling(hi * 1.15), padding=0)
         if data.size:
             lo_v, hi_v = float(data.min()), float(data.max())
             if log:
                 lo_v, hi_v = np.log10(lo_v), np.log10(hi_v)
-            span = max(hi_v - lo_v, 1e-12 if not log else 0.1)
+            span = hi_v - lo_v
+            if span <= 1e-9 * max(abs(hi_v), 1.0):
+                # one value (a constant, a single measurement): a range around it, so the axis has numbers
+                span = 0.1 if log else max(abs(hi_v) * 0.1, 1e-3)
+                lo_v, hi_v = lo_v - span / 2, hi_v + span / 2
             if lo_v < y0 or hi_v > y1 or (y1 - y0) > 2.2 * span:
                 pad = 0.1 * span
                 plot.setYRange(lo_v - pad, hi_v + pad, padding=0)
@@ -226,23 +360,32 @@ class CurvesView(QWidget):
 
     # hover --------------------------------------------------------------------------------------------
     def readout(self, group: str, step: float) -> str:
-        """The text for the metrics of one plot at the saved step nearest to ``step``."""
+        """The text for the metrics of one plot at the saved step nearest to ``step``; a sparse measurement
+        (validation) names the step it was measured at when that is not the step shown."""
         parts = []
         nearest_step = None
-        for (run, name), series in sorted(self.series.items()):
+        several = len({r for r, _ in self.series}) > 1
+        for (run, name), series in sorted(self.series.items(), key=lambda kv: is_evaluation(kv[0][1])):
             if metric_group(name) != group or not series.steps:
                 continue
             steps = np.asarray(series.steps)
             index = int(np.clip(np.searchsorted(steps, step), 0, len(steps) - 1))
             if index > 0 and abs(steps[index - 1] - step) < abs(steps[index] - step):
                 index -= 1
-            nearest_step = int(steps[index])
-            weight = self.smoothing if not name.startswith("lr_") and name != "images_per_s" else 0.0
-            smoothed = debiased_ema(series.values[: index + 1], weight)[-1]
-            prefix = f"{run}: " if len({r for r, _ in self.series}) > 1 else ""
+            at = int(steps[index])
+            prefix = f"{run}: " if several else ""
+            if is_reference(name):
+                parts.append(f"{prefix}{name} {series.values[-1]:.5g}")
+                continue
+            if nearest_step is None:
+                nearest_step = at
+            weight = self._smoothing_of(name)
             text = f"{prefix}{name} {series.values[index]:.5g}"
             if weight > 0:
+                smoothed = debiased_ema(series.values[: index + 1], weight)[-1]
                 text += f" (smoothed {smoothed:.5g})"
+            elif at != nearest_step:
+                text += f" (at step {at})"
             parts.append(text)
         if nearest_step is None:
             return ""

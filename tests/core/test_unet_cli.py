@@ -27,11 +27,21 @@ def test_train_then_segment(tmp_path, capsys):
     code = main(["segment", "--run", str(run), "--input", str(inputs), "--output", str(tmp_path / "out"),
                  "--overlay"])
     assert code == 0
-    assert "wrote 1 label map(s)" in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert "wrote 1 label map(s)" in captured.out
+    assert "using the best validated weights (step " in captured.err  # validated on 1 image of 4
     written = Image.open(tmp_path / "out" / "photo.png")
     assert written.mode == "P" and written.size == (61, 37)
     assert set(np.unique(read_mask(tmp_path / "out" / "photo.png").labels)) <= {0, 1}
     assert Image.open(tmp_path / "out" / "photo_overlay.png").size == (61, 37)
+    assert main(["segment", "--run", str(run), "--input", str(inputs), "--output", str(tmp_path / "final"),
+                 "--weights", "final"]) == 0
+    assert "using the final weights" in capsys.readouterr().err
+    assert main(["runs", "show", str(run)]) == 0
+    shown = capsys.readouterr().out
+    assert "validated on 1 validation image, whole" in shown
+    assert "weights   best: best validated weights (step" in shown and "(used by default)" in shown
+    assert "weights   ema: averaged (EMA) weights at the end (step 12)" in shown
 
 
 def test_bad_arguments_give_clear_messages(tmp_path, capsys):

@@ -156,3 +156,18 @@ def test_resume_a_stopped_run_from_the_panel(qtbot, panel, workspace):
     assert blocker.args[0].result.step == 20  # a finished run continues for as long again
     assert json.loads((Path(run_dir) / "config.json").read_text())["budget"]["steps"] == 20
     assert RunFolder(run_dir).read_config().budget == Budget(steps=20)
+
+
+def test_validation_curves_share_plots_and_the_best_step_is_marked(qtbot, panel, workspace):
+    run_dir = workspace.runs_dir / "validated"
+    config = tiny_config(steps=40, task="test-scripted-evaluation", validation={"every_steps": 10},
+                         task_params={"size": 16, "dataset_size": 64, "width": 8, "scores": [0.2, 0.9, 0.5, 0.4]})
+    train(run_dir, config)
+    panel.select_run(run_dir)
+    qtbot.waitUntil(lambda: "validation/score" in panel.curves.metric_names(), timeout=10_000)
+    qtbot.waitUntil(lambda: panel.curves.best_marker("validated", "score") is not None, timeout=10_000)
+    panel.curves.flush_all()
+    assert panel.curves.best_marker("validated", "score") == 20
+    assert "best weights: step 20 (score 0.9)" in panel.curves._best_lines[("validated", "score")].label.format
+    steps, values = panel.curves.values("validated", "validation/score")
+    assert list(steps) == [10, 20, 30, 40] and list(values) == [0.2, 0.9, 0.5, 0.4]

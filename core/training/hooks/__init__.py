@@ -29,8 +29,8 @@ def default_hooks(config) -> list[Hook]:
     from core.training.schedule import Schedule
 
     progress = ProgressEvents()
-    hooks: list[Hook] = [NanGuard(), LearningRates(Schedule.from_dict(config.schedule)),
-                         Validation(ValidationPolicy.from_dict(config.validation)), BestWeights()]
+    hooks: list[Hook] = [NanGuard(), LearningRates(Schedule.from_dict(config.schedule)), Validation(),
+                         BestWeights()]
     if config.early_stopping:
         hooks.append(EarlyStopping(**config.early_stopping))
     hooks += [MetricsRows(), TensorBoardScalars(), Samples(), Checkpoints(), progress, Status(progress)]

@@ -32,7 +32,8 @@ class BestWeights(Hook):
         if not evaluation.better_than(previous):
             return
         self.best = {"step": evaluation.step, "metric": evaluation.monitor, "value": evaluation.score,
-                     "mode": evaluation.mode, "weights": evaluation.weights, "measured_on": evaluation.label}
+                     "mode": evaluation.mode, "weights": evaluation.weights, "measured_on": evaluation.label,
+                     **{k: v for k, v in evaluation.extra.items() if k != "elapsed_s"}}
         loop.status_extras["best"] = self._status(self.best)
         if not loop.chief:
             return

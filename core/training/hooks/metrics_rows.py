@@ -1,5 +1,5 @@
 """``metrics.csv`` rows: every ``log_every`` steps the mean of each training metric over those steps, the
-learning rates used and the throughput; evaluation values (validation, sample quality) in the row of the
+learning rates used and the training throughput (time spent measuring left out); evaluation values (validation, sample quality) in the row of the
 step whose weights they measured. Rows also go out as Metrics events; the TensorBoard hook writes the same
 rows as scalars (``loop.rows`` holds the rows written at the current step)."""
 
@@ -23,6 +23,7 @@ class MetricsRows(Hook):
     def on_train_begin(self) -> None:
         self.window: dict[str, list[float]] = {}
         self.window_start = time.monotonic()
+        self.measuring_s = 0.0  # time evaluations held training up in this window
         self.last_event = 0.0
 
     def on_resume(self, step: int) -> None:
@@ -33,11 +34,13 @@ class MetricsRows(Hook):
         loop.rows = []
         for name, value in logs.items():
             self.window.setdefault(name, []).append(value)
+        self.measuring_s += sum(evaluation.seconds for evaluation in loop.evaluations)
         row: dict[str, float] = {}
         if step % loop.config.log_every == 0:
             now = time.monotonic()
-            loop.images_per_s = loop.config.log_every * loop.global_batch / max(now - self.window_start, 1e-9)
-            self.window_start = now
+            seconds = max(now - self.window_start - self.measuring_s, 1e-9)
+            loop.images_per_s = loop.config.log_every * loop.global_batch / seconds
+            self.window_start, self.measuring_s = now, 0.0
             loop.last_row = {name: _mean(values) for name, values in self.window.items()}
             self.window = {}
             row.update(loop.last_row)

@@ -21,6 +21,7 @@ class ValidationPolicy:
     every_steps: int | None = None  # measure every N steps
     every_seconds: float | None = None  # or every M seconds of training time
     max_cost: float = 0.05  # neither given: measure as often as keeps measuring under this share of the time
+    at_start: bool = False  # also after the first step (the automatic policy always starts there)
     enabled: bool = True
 
     def validate(self) -> None:
@@ -58,11 +59,13 @@ class ValidationPolicy:
 
 class Validation(Hook):
     def __init__(self, policy: ValidationPolicy | None = None):
-        self.policy = policy or ValidationPolicy()
+        self.policy = policy  # None: the run's config, else the task's default (see on_train_begin)
 
     def on_train_begin(self) -> None:
         loop = self.loop
         loop.evaluations = []
+        if self.policy is None:
+            self.policy = ValidationPolicy.from_dict(loop.config.validation or loop.task.default_validation())
         self.active = self.policy.enabled and loop.task.evaluates
         self.last_step = None
         self.last_end = loop.elapsed()
@@ -80,6 +83,8 @@ class Validation(Hook):
 
     def due(self, step: int) -> bool:
         policy = self.policy
+        if policy.at_start and self.last_step is None and step == 1:
+            return True
         if policy.every_steps is not None:
             return step % int(policy.every_steps) == 0
         since = self.loop.elapsed() - self.last_end

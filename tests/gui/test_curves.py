@@ -1,0 +1,76 @@
+"""The curves view: training and validation of a metric on one plot, the best step marked, reference lines
+(an SWD floor) on their metric's plot, and only measured values drawn."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gui.train.curves import PER_CLASS_GROUP, CurvesView, metric_group
+
+
+@pytest.fixture
+def curves(qtbot):
+    view = CurvesView()
+    qtbot.addWidget(view)
+    view.resize(800, 600)
+    view.show()
+    return view
+
+
+def test_validation_shares_the_plot_of_its_training_metric():
+    assert metric_group("validation/loss") == metric_group("loss") == "loss"
+    assert metric_group("validation/foreground_iou") == "foreground_iou"
+    assert metric_group("validation/iou/cell") == metric_group("validation/mean_iou") == PER_CLASS_GROUP
+    assert metric_group("swd_floor") == "swd" and metric_group("lr_main") == "learning rate"
+
+
+def test_training_and_validation_curves_and_the_best_step(curves):
+    rows = [{"step": s, "loss": 1.0 / s, "foreground_iou": 0.5 + s / 100} for s in range(10, 101, 10)]
+    rows += [{"step": 25, "validation/loss": 0.3, "validation/foreground_iou": 0.6, "validation/mean_iou": 0.55},
+             {"step": 60, "validation/loss": 0.2, "validation/foreground_iou": 0.8, "validation/mean_iou": 0.7},
+             {"step": 100, "validation/loss": 0.25, "validation/foreground_iou": 0.75, "validation/mean_iou": 0.65}]
+    curves.evaluation_labels["run"] = "validation (5 images)"
+    curves.add_rows("run", rows)
+    curves.set_best("run", 60, "best weights: step 60 (mean_iou 0.7)")
+    curves.flush_all()
+    assert set(curves.plots) == {"loss", "foreground_iou", PER_CLASS_GROUP}
+    loss_items = curves.plots["loss"].listDataItems()
+    assert len(loss_items) == 4  # training raw + smoothed, validation raw (hidden) + points
+    legend = [label.text for _, label in curves.plots["loss"].legend.items]
+    assert sorted(legend) == ["training batches", "validation (5 images)"]
+    steps, values = curves.values("run", "validation/loss")
+    assert list(steps) == [25, 60, 100] and list(values) == [0.3, 0.2, 0.25]  # measured points only
+    validation = curves.series[("run", "validation/loss")].smooth
+    assert list(validation.getData()[1]) == [0.3, 0.2, 0.25]  # never smoothed
+    for group in ("loss", "foreground_iou", PER_CLASS_GROUP):
+        assert curves.best_marker("run", group) == 60
+    assert "step 60" in curves._best_lines[("run", "loss")].label.format
+    assert "(at step 25)" in curves.readout("loss", 31)  # a sparse point names its own step
+    curves.clear_run("run")
+    assert not curves.plots and not curves._best_lines
+
+
+def test_swd_is_drawn_where_measured_and_its_floor_is_a_line_with_numbers(curves):
+    rows = [{"step": s, "d_loss": 0.7} for s in range(10, 101, 10)]
+    rows.insert(0, {"step": 1, "swd": 280.0, "swd_floor": 12.5})
+    rows += [{"step": 50, "swd": 90.0}, {"step": 100, "swd": 40.0}]
+    curves.add_rows("gan", rows)
+    curves.flush_all()
+    assert "swd_floor" not in curves.plots and "swd" in curves.plots  # no plot of its own
+    steps, values = curves.values("gan", "swd")
+    assert list(steps) == [1, 50, 100] and list(values) == [280.0, 90.0, 40.0]
+    floor = curves.series[("gan", "swd_floor")].line
+    assert floor is not None and floor.value() == 12.5 and floor.angle == 0
+    low, high = curves.plots["swd"].vb.viewRange()[1]
+    assert low < 12.5 < 280.0 < high  # the floor is inside the plot's y range
+
+
+def test_a_constant_series_gets_a_y_range_with_numbers(curves):
+    curves.add_rows("run", [{"step": s, "psnr": 20.0} for s in range(10, 51, 10)])
+    curves.flush_all()
+    low, high = curves.plots["psnr"].vb.viewRange()[1]
+    assert low < 20.0 < high and high - low > 0.5
+    ticks = curves.plots["psnr"].getAxis("left").tickValues(low, high, 200)
+    assert sum(len(values) for _, values in ticks) >= 2
+    assert np.isfinite([low, high]).all()
