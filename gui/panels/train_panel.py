@@ -323,7 +323,7 @@ class TrainPanel(QWidget):
             self.curves.evaluation_labels[name] = best_label.validation_legend(validation)
         best = status.get("best")
         if best and best.get("step") is not None:
-            self.curves.set_best(name, int(best["step"]), best_label.best_marker(best))
+            self.curves.set_best(name, int(best["step"]), best_label.best_marker(best), best.get("metric"))
 
     def _show_status(self) -> None:
         if self.primary is None:

@@ -14,8 +14,5 @@ def validation_legend(validation: dict) -> str:
 
 
 def best_marker(best: dict) -> str:
-    """'best weights: step 512 (mean_iou 0.861)'."""
-    metric = str(best.get("metric") or "").removeprefix("validation/")
-    value = best.get("value")
-    detail = f" ({metric} {float(value):.3g})" if metric and value is not None else ""
-    return f"best weights: step {int(best['step'])}{detail}"
+    """'best weights: step 512' (the value it scored is in status.json and in the readout)."""
+    return f"best weights: step {int(best['step'])}"

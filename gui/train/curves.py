@@ -76,6 +76,8 @@ def series_label(name: str) -> str:
         return "mean over classes" if rest == "mean_iou" else "validation"
     if name in EVALUATED:
         return name
+    if name == "images_per_s":
+        return ""  # alone on its plot, named by the title
     return "training batches" if not name.startswith("lr_") else name[3:]
 
 
@@ -228,12 +230,12 @@ class CurvesView(QWidget):
         series = self.series[key]
         group = metric_group(name)
         plot = self._plot_for(group)
-        color = self.color_of(run)
         several = len({r for r, _ in self.series}) > 1
+        color = self._color_for(run, name, several)
         label = series_label(name)
         if label == "validation" and run in self.evaluation_labels:
             label = self.evaluation_labels[run]
-        label = f"{run}: {label}" if several else label
+        label = (f"{run}: {label}" if several else label) or None  # None: no legend entry
         if is_reference(name):
             self._draw_reference(plot, series, color, label)
             self._fit(group)
@@ -247,7 +249,7 @@ class CurvesView(QWidget):
             series.raw = plot.plot(pen=pg.mkPen((*color, 70), width=1), antialias=False)
             if evaluation:  # sparse measurements: a dashed line through a dot per measurement
                 series.smooth = plot.plot(pen=pg.mkPen(color, width=1, style=Qt.PenStyle.DashLine), name=label,
-                                          symbol="o", symbolSize=5, symbolBrush=color, symbolPen=None,
+                                          symbol="o", symbolSize=4, symbolBrush=color, symbolPen=None,
                                           antialias=True)
             else:
                 series.smooth = plot.plot(pen=pg.mkPen(color, width=1), name=label, antialias=True)
@@ -256,9 +258,20 @@ class CurvesView(QWidget):
         series.smooth.setData(steps, debiased_ema(values, smooth_weight) if len(values) else values,
                               connect="finite")
         series.raw.setVisible(smooth_weight > 0)
+        if evaluation:  # dots while they tell measurements apart; a dense run of them reads as a thick line
+            series.smooth.setSymbol("o" if len(steps) <= 40 else None)
         if evaluation and run in self.best:
             self._mark_best(run, group)
         self._fit(group)
+
+    def _color_for(self, run: str, name: str, several: bool) -> tuple:
+        """The run's colour; with one run shown, each class of the per-class plot its own colour (else
+        the classes could not be told apart)."""
+        if several or metric_group(name) != PER_CLASS_GROUP or name == EVALUATION_PREFIX + "mean_iou":
+            return self.color_of(run)
+        classes = sorted(n for (r, n) in self.series if r == run and metric_group(n) == PER_CLASS_GROUP
+                         and n != EVALUATION_PREFIX + "mean_iou")
+        return RUN_COLORS[(classes.index(name) + 1) % len(RUN_COLORS)]
 
     def _smoothing_of(self, name: str) -> float:
         if name == "images_per_s" or name.startswith("lr_") or is_evaluation(name) or is_reference(name):
@@ -276,12 +289,13 @@ class CurvesView(QWidget):
         series.line.setPos(np.log10(value) if self.log_y and value > 0 else value)
 
     # the best step ------------------------------------------------------------------------------------
-    def set_best(self, run: str, step: int | None, label: str = "") -> None:
-        """Mark ``run``'s best step (its best weights) on every plot with evaluation points; None clears."""
+    def set_best(self, run: str, step: int | None, label: str = "", metric: str | None = None) -> None:
+        """Mark ``run``'s best step (its best weights) on every plot with evaluation points, with ``label``
+        on the plot of ``metric`` (what ranked the weights; every plot when None); None clears."""
         if step is None:
             self.best.pop(run, None)
         else:
-            self.best[run] = (int(step), label)
+            self.best[run] = (int(step), label, metric_group(metric) if metric else None)
         for (marked_run, group), line in list(self._best_lines.items()):
             if marked_run == run:
                 if step is None:
@@ -293,18 +307,21 @@ class CurvesView(QWidget):
                     self._mark_best(run, metric_group(name))
 
     def _mark_best(self, run: str, group: str) -> None:
-        step, label = self.best[run]
+        step, label, labelled_group = self.best[run]
+        text = (label or f"best: step {step}") if labelled_group in (None, group) else ""
         line = self._best_lines.get((run, group))
         if line is None:
             color = self.color_of(run)
+            # One label, right of the line near the bottom: at the top it covered the legend and the curves
+            # of scores that rise to the top; the other plots get the line alone.
             line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen((*color, 200), width=1,
                                                                          style=Qt.PenStyle.DashDotLine),
-                                   label=label or "best", labelOpts={"position": 0.95, "color": color,
-                                                                     "anchors": [(1, 0), (1, 0)]})
+                                   label=text, labelOpts={"position": 0.04, "color": color,
+                                                          "anchors": [(0, 1), (0, 1)]})
             self.plots[group].addItem(line, ignoreBounds=True)
             self._best_lines[(run, group)] = line
         line.setPos(step)
-        line.label.setFormat(label or f"best: step {step}")
+        line.label.setFormat(text)
 
     def best_marker(self, run: str, group: str) -> float | None:
         """Where the best-step marker of ``run`` stands on ``group``'s plot (None: not drawn)."""

@@ -32,7 +32,7 @@ def test_training_and_validation_curves_and_the_best_step(curves):
              {"step": 100, "validation/loss": 0.25, "validation/foreground_iou": 0.75, "validation/mean_iou": 0.65}]
     curves.evaluation_labels["run"] = "validation (5 images)"
     curves.add_rows("run", rows)
-    curves.set_best("run", 60, "best weights: step 60 (mean_iou 0.7)")
+    curves.set_best("run", 60, "best weights: step 60", "validation/mean_iou")
     curves.flush_all()
     assert set(curves.plots) == {"loss", "foreground_iou", PER_CLASS_GROUP}
     loss_items = curves.plots["loss"].listDataItems()
@@ -45,7 +45,8 @@ def test_training_and_validation_curves_and_the_best_step(curves):
     assert list(validation.getData()[1]) == [0.3, 0.2, 0.25]  # never smoothed
     for group in ("loss", "foreground_iou", PER_CLASS_GROUP):
         assert curves.best_marker("run", group) == 60
-    assert "step 60" in curves._best_lines[("run", "loss")].label.format
+    assert curves._best_lines[("run", PER_CLASS_GROUP)].label.format == "best weights: step 60"
+    assert curves._best_lines[("run", "loss")].label.format == ""  # one label, on the plot that ranked
     assert "(at step 25)" in curves.readout("loss", 31)  # a sparse point names its own step
     curves.clear_run("run")
     assert not curves.plots and not curves._best_lines
