@@ -229,7 +229,7 @@ def add_subcommands(sub) -> None:
                             "epoch budgets, off for minutes)")
     watch.add_argument("--validate-every-steps", type=int, metavar="N")
     watch.add_argument("--validate-every-seconds", type=float, metavar="S",
-                       help="(default: as often as costs at most 5 %% of training time)")
+                       help="(default: as often as keeps validation under 5 %% of training time)")
     train.set_defaults(func=cmd_train_seg)
 
     segment = sub.add_parser("segment", help="segment images with a trained U-Net run into label-map PNGs")

@@ -35,7 +35,7 @@ class SegHyperparameters:
     warmup: float = 0.05  # share of the budget spent warming the rate up
     ema: float = 0.99  # momentum of the weights' moving average (0: none)
     early_stopping: int | None = None  # patience in validations; None: on (10) for step/epoch budgets only
-    validate_every_steps: int | None = None  # None and no seconds: as often as costs <= 5 % of the time
+    validate_every_steps: int | None = None  # None and no seconds: under 5 % of the time in all
     validate_every_seconds: float | None = None
 
     def to_dict(self) -> dict:

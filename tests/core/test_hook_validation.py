@@ -51,15 +51,15 @@ def test_values_reach_tensorboard_under_validation(tmp_path):
 
 
 def test_the_automatic_policy_keeps_measuring_under_its_cost(tmp_path):
-    # Each measurement takes 50 ms; at most 5 % of training time means at least ~1 s of training between.
+    # Each measurement takes 50 ms; at most 4 % of training time means at least ~1.2 s of training between.
     config = tiny_config(**{**scripted(eval_seconds=0.05), "budget": Budget(minutes=0.1)}, log_every=50)
     result = train(tmp_path / "run", config)
     status = RunFolder(tmp_path / "run").read_status()
     spent, elapsed = status["validation"]["seconds_spent"], status["elapsed_s"]
     measured = [int(r["step"]) for r in validation_rows(tmp_path / "run")]
     assert measured[0] == 1 and measured[-1] == result.step and len(measured) >= 3
-    # every interval costs <= 5 %; the first measurement (step 1) and the final one come on top
-    assert spent / elapsed <= 0.05 + 2 * 0.05 / elapsed
+    # every interval costs <= 4 %; the first measurement (step 1) and the final one come on top
+    assert spent / elapsed <= 0.04 + 2 * 0.05 / elapsed
 
 
 def test_background_measurements_land_in_the_row_of_the_step_they_measured(tmp_path):
