@@ -90,8 +90,9 @@ def score(predict, test_data, num_classes: int) -> dict:
             "predict_s_per_image": round((time.perf_counter() - start) / len(test_data), 3)}
 
 
-def train_ours(args, seed, train_images, train_masks, num_classes, run_dir):
-    """Our U-Net through the real engine, configured as ``seggan train-seg`` configures it (setup.py)."""
+def train_ours(args, seed, train_images, train_masks, num_classes, run_dir, decision):
+    """Our U-Net through the real engine, configured as ``seggan train-seg`` configures it (setup.py),
+    including the masks' decision recorded in the run."""
     from core.training.engine import train
     from core.training.run_folder import RunFolder
     from core.unet.setup import SegHyperparameters, unet_run_config
@@ -102,7 +103,8 @@ def train_ours(args, seed, train_images, train_masks, num_classes, run_dir):
                             schedule=args.schedule, warmup=args.warmup, ema=args.ema,
                             precision=args.precision)
     source = {"kind": "folders", "images": str(train_images), "masks": str(train_masks)}
-    config = unet_run_config(source, hp, description="benchmark")
+    config = unet_run_config(source, hp, description="benchmark",
+                             masks=decision.to_params() if decision is not None else None)
     config.log_every, config.sample_every, config.checkpoint_every = 20, 250, 500
     result = train(run_dir, config)
     status = RunFolder(run_dir).read_status()
@@ -125,11 +127,13 @@ def validation_curve(run_dir) -> dict:
             "last_value": round(points[-1][1], 4)}
 
 
-def run_ours(args, seed, train_images, train_masks, num_classes, run_dir, test_data, hardware, precision) -> dict:
+def run_ours(args, seed, train_images, train_masks, num_classes, run_dir, test_data, decision, hardware,
+             precision) -> dict:
     from core.training.weights import read_manifest
     from core.unet.inference import load_segmenter
 
-    result, elapsed, config, status = train_ours(args, seed, train_images, train_masks, num_classes, run_dir)
+    result, elapsed, config, status = train_ours(args, seed, train_images, train_masks, num_classes, run_dir,
+                                                  decision)
     segmenter = load_segmenter(run_dir)  # what seggan segment uses by default
     out = {"seed": seed, "steps": result.step, "train_s": round(elapsed, 1),
            "images_per_s": round(result.step * args.batch / max(elapsed, 1e-9), 2),
@@ -224,6 +228,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else [args.seed]
 
+    from core.masks.classes import MaskOverride
     from core.runtime import tensorflow
     from core.unet.dataset import load_data, scan_folders
     from core.unet.pipeline import PackedImages
@@ -240,20 +245,28 @@ def main(argv=None) -> int:
             parser.error("give --data DIR, or all of --train-images --train-masks --test-images --test-masks")
         train_data = load_data(scan_folders(train_images, train_masks), args.classes)
         num_classes = args.classes or train_data.num_classes
-        test_data = None if args.no_test else load_data(scan_folders(test_images, test_masks), num_classes)
+        # The test masks are read the way the training run reads its masks (one decision, made on the
+        # training masks), not surveyed on their own: the same grey level is the same class in both.
+        decision = train_data.masks.decision if train_data.masks is not None else None
+        override = MaskOverride.of(decision) if decision is not None else None
+        test_data = None if args.no_test else load_data(scan_folders(test_images, test_masks), num_classes,
+                                                        override=override)
         tf = tensorflow()
         hardware, precision = hardware_report(), resolved_precision(args.precision)
         runs = []
         for seed in seeds:
             run_dir = (args.keep_run or scratch) / f"run-seed{seed}"
             runs.append(run_ours(args, seed, train_images, train_masks, num_classes, run_dir, test_data,
-                                 hardware, precision))
+                                 decision, hardware, precision))
             print(f"seed {seed}: {json.dumps(runs[-1])}", file=sys.stderr, flush=True)
         ours_rss = peak_rss_mb()
         rates = [r["images_per_s"] for r in runs]
         out = {
             "benchmark": "train_seg", "minutes": args.minutes,
-            "data": {"train_pairs": len(train_data), "test_pairs": 0 if test_data is None else len(test_data),
+            "data": {"train_pairs": len(train_data),
+                     "masks": train_data.masks.lines() if train_data.masks is not None else None,
+                     "test_pairs": 0 if test_data is None else len(test_data),
+                     "test_masks": test_data.masks.lines() if test_data is not None and test_data.masks else None,
                      "classes": num_classes, "train": str(train_images), "test": str(test_images),
                      "val_fraction_of_train": args.val_fraction,
                      "problems": [str(p) for p in train_data.problems + (test_data.problems if test_data else [])

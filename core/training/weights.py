@@ -4,7 +4,7 @@
      "variants": {"final": {"files": ["unet.weights.h5"], "step": 640},
                   "ema":   {"files": ["ema/unet.weights.h5"], "step": 640},
                   "best":  {"files": ["best/unet.weights.h5"], "step": 512, "weights": "ema",
-                            "metric": "validation/foreground_iou", "value": 0.861, "measured_on": "5 validation images"}}}
+                            "metric": "validation/mean_iou", "value": 0.861, "measured_on": "5 validation images"}}}
 
 ``best`` are the weights that scored best on the run's validation measure (the averaged weights when the
 task keeps an average), ``ema`` the averaged weights at the end, ``final`` the optimizer's weights at the end.
@@ -64,7 +64,7 @@ def variant_file(model_dir: str | Path, variant: str, model_name: str) -> Path |
 
 
 def describe_variant(variant: str, entry: dict | None) -> str:
-    """One line for people: 'best validated weights (step 512, validation/foreground_iou 0.861, EMA)'."""
+    """One line for people: 'best validated weights (step 512, validation/mean_iou 0.861, averaged weights)'."""
     text = DESCRIPTIONS.get(variant, variant)
     if not entry:
         return text

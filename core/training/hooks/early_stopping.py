@@ -1,5 +1,5 @@
-"""Early stopping: end the run when its monitored evaluation value (the U-Net's validation foreground IoU,
-the GAN's SWD to the data) has not improved by ``min_delta`` for ``patience`` evaluations in a row.
+"""Early stopping: end the run when its monitored evaluation value (the U-Net's validation mean IoU, the
+GAN's SWD to the data) has not improved by ``min_delta`` for ``patience`` evaluations in a row.
 
 Optional; the segmentation setup turns it on for step and epoch budgets and leaves it off under a minutes
 budget (where the schedule already ends the run at its budget)."""

@@ -1,7 +1,8 @@
 """``metrics.csv`` rows: every ``log_every`` steps the mean of each training metric over those steps, the
-learning rates used and the training throughput (time spent measuring left out); evaluation values (validation, sample quality) in the row of the
-step whose weights they measured. Rows also go out as Metrics events; the TensorBoard hook writes the same
-rows as scalars (``loop.rows`` holds the rows written at the current step)."""
+learning rates used and the training throughput (time spent measuring left out); evaluation values
+(validation, sample quality) in the row of the step whose weights they measured. Rows also go out as
+Metrics events; the TensorBoard hook writes the same rows as scalars (``loop.rows`` holds the rows
+written at the current step)."""
 
 from __future__ import annotations
 
