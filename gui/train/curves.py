@@ -29,11 +29,11 @@ EVALUATED = ("swd",)  # metrics that only the run's evaluation measures (sparse 
 PER_CLASS_GROUP = "IoU per class (validation)"
 TITLES = {
     "loss": "loss",
-    "foreground_iou": "IoU of the object classes (background left out)",
+    "foreground_iou": "IoU of object classes (no background)",
     "pixel_accuracy": "pixel accuracy",
-    "dice": "Dice of the object classes (validation)",
-    PER_CLASS_GROUP: "IoU per class, and their mean (validation)",
-    "swd": "SWD of samples to real images (lower is better)",
+    "dice": "Dice of object classes (validation)",
+    PER_CLASS_GROUP: "IoU per class and mean (validation)",
+    "swd": "SWD to real images (lower is better)",
 }
 
 
@@ -76,8 +76,8 @@ def series_label(name: str) -> str:
         return "mean over classes" if rest == "mean_iou" else "validation"
     if name in EVALUATED:
         return name
-    if name == "images_per_s":
-        return ""  # alone on its plot, named by the title
+    if name == "images_per_s" or name == "lr_main":
+        return ""  # alone on its plot (one optimizer), named by the title
     return "training batches" if not name.startswith("lr_") else name[3:]
 
 
@@ -112,6 +112,8 @@ class CurvesView(QWidget):
         self.best: dict[str, tuple[int, str]] = {}  # run -> (best step, label)
         self.evaluation_labels: dict[str, str] = {}  # run -> what its validation measured on, for the legend
         self._best_lines: dict[tuple[str, str], pg.InfiniteLine] = {}  # (run, group) -> marker
+        self._best_entries: dict[tuple[str, str], pg.PlotDataItem] = {}  # (run, group) -> its legend entry
+        self._legend_at_bottom: dict[str, bool] = {}  # group -> its legend sits in the bottom-right corner
         self._proxy = pg.SignalProxy(self.graphics.scene().sigMouseMoved, rateLimit=30, slot=self._on_mouse)
         self._dirty: set[tuple[str, str]] = set()
         self._redraw_timer = QTimer(self)
@@ -197,6 +199,7 @@ class CurvesView(QWidget):
             # No grid and 1-px pens: measured on the 2-core CPU, pyqtgraph's grid plus 2-px antialiased
             # pens made a repaint of four plots take 60-190 ms (the GUI stalls); without them it takes 3 ms.
             plot = pg.PlotItem(title=plot_title(group))
+            _let_title_shrink(plot.titleLabel)
             plot.addLegend(offset=(-4, 4), labelTextSize="7pt", verSpacing=-6)
             # Fixed axis sizes and no SI-prefix relabelling: otherwise a new tick label width re-lays out
             # every plot (measured: 100+ ms stalls while a run is live).
@@ -260,9 +263,9 @@ class CurvesView(QWidget):
         series.raw.setVisible(smooth_weight > 0)
         if evaluation:  # dots while they tell measurements apart; a dense run of them reads as a thick line
             series.smooth.setSymbol("o" if len(steps) <= 40 else None)
+        self._fit(group)
         if evaluation and run in self.best:
             self._mark_best(run, group)
-        self._fit(group)
 
     def _color_for(self, run: str, name: str, several: bool) -> tuple:
         """The run's colour; with one run shown, each class of the per-class plot its own colour (else
@@ -299,7 +302,11 @@ class CurvesView(QWidget):
         for (marked_run, group), line in list(self._best_lines.items()):
             if marked_run == run:
                 if step is None:
-                    self.plots[group].removeItem(line) if group in self.plots else None
+                    entry = self._best_entries.pop((marked_run, group), None)
+                    if group in self.plots:
+                        self.plots[group].removeItem(line)
+                        if entry is not None:
+                            self.plots[group].removeItem(entry)
                     del self._best_lines[(marked_run, group)]
         if step is not None:
             for (r, name) in list(self.series):
@@ -310,18 +317,28 @@ class CurvesView(QWidget):
         step, label, labelled_group = self.best[run]
         text = (label or f"best: step {step}") if labelled_group in (None, group) else ""
         line = self._best_lines.get((run, group))
+        pen = pg.mkPen((*self.color_of(run), 200), width=1, style=Qt.PenStyle.DashDotLine)
         if line is None:
-            color = self.color_of(run)
-            # One label, right of the line near the bottom: at the top it covered the legend and the curves
-            # of scores that rise to the top; the other plots get the line alone.
-            line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen((*color, 200), width=1,
-                                                                         style=Qt.PenStyle.DashDotLine),
-                                   label=text, labelOpts={"position": 0.04, "color": color,
-                                                          "anchors": [(0, 1), (0, 1)]})
+            line = pg.InfiniteLine(angle=90, movable=False, pen=pen)
             self.plots[group].addItem(line, ignoreBounds=True)
             self._best_lines[(run, group)] = line
         line.setPos(step)
-        line.label.setFormat(text)
+        # The text is a legend entry (the legend sits where the curves are not), once, on the plot of the
+        # metric that ranked the weights: as a label on the line it covered curves, legends or the floor.
+        entry = self._best_entries.get((run, group))
+        if text and entry is None:
+            self._best_entries[(run, group)] = self.plots[group].plot(pen=pen, name=text)  # no data
+        elif entry is not None:
+            for sample, name in self.plots[group].legend.items:
+                if sample.item is entry and name.text != text:
+                    name.setText(text)
+
+    def best_text(self, run: str, group: str) -> str:
+        """The legend's text for ``run``'s best step on ``group``'s plot ('' when that plot has none)."""
+        entry = self._best_entries.get((run, group))
+        if entry is None:
+            return ""
+        return next((name.text for sample, name in self.plots[group].legend.items if sample.item is entry), "")
 
     def best_marker(self, run: str, group: str) -> float | None:
         """Where the best-step marker of ``run`` stands on ``group``'s plot (None: not drawn)."""
@@ -360,6 +377,34 @@ class CurvesView(QWidget):
             if lo_v < y0 or hi_v > y1 or (y1 - y0) > 2.2 * span:
                 pad = 0.1 * span
                 plot.setYRange(lo_v - pad, hi_v + pad, padding=0)
+        self._place_legend(group)
+
+    def _place_legend(self, group: str) -> None:
+        """The legend in the right-hand corner the curves leave free: scores that rise to the top (IoU,
+        accuracy) get it at the bottom, losses that fall get it at the top (it covered the curves there)."""
+        plot = self.plots[group]
+        if plot.legend is None:
+            return
+        (x0, _), (y0, y1) = plot.vb.viewRange()
+        log = self.log_y or group == "learning rate"
+        shown = [(name, series) for (_, name), series in self.series.items()
+                 if metric_group(name) == group and not is_reference(name) and series.steps]
+        if not shown:
+            return
+        last = max(series.steps[-1] for _, series in shown)  # the x range runs past the data; the data's end
+        top = bottom = 0
+        for _, series in shown:
+            steps = np.asarray(series.steps, dtype=np.float64)
+            values = np.asarray(series.values, dtype=np.float64)[steps >= x0 + 0.55 * (last - x0)]
+            if log:
+                values = np.log10(values[values > 0])
+            height = (values[np.isfinite(values)] - y0) / max(y1 - y0, 1e-12)
+            top += int(np.count_nonzero(height > 0.6))
+            bottom += int(np.count_nonzero(height < 0.4))
+        at_bottom = top > bottom
+        if self._legend_at_bottom.get(group) != at_bottom:
+            self._legend_at_bottom[group] = at_bottom
+            plot.legend.setOffset((-4, -4) if at_bottom else (-4, 4))
 
     def redraw(self) -> None:
         for key in list(self.series):
@@ -415,6 +460,22 @@ class CurvesView(QWidget):
                 point = plot.vb.mapSceneToView(position)
                 self.hovered.emit(self.readout(group, point.x()))
                 return
+
+
+def _let_title_shrink(title: pg.LabelItem) -> None:
+    """A plot title that never widens its plot: pyqtgraph makes a title's text width the plot's minimum
+    width, so a long title in a narrow panel pushed the right column of plots out of view."""
+    update = title.updateMin
+
+    def update_without_min_width():
+        update()
+        title.setMinimumWidth(0)
+        title._sizeHint[Qt.SizeHint.MinimumSize] = (0, title._sizeHint[Qt.SizeHint.MinimumSize][1])
+        title._sizeHint[Qt.SizeHint.PreferredSize] = (0, title._sizeHint[Qt.SizeHint.PreferredSize][1])
+        title.updateGeometry()
+
+    title.updateMin = update_without_min_width
+    title.updateMin()
 
 
 def _nice_ceiling(value: float) -> float:

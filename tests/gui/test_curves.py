@@ -45,11 +45,11 @@ def test_training_and_validation_curves_and_the_best_step(curves):
     assert list(validation.getData()[1]) == [0.3, 0.2, 0.25]  # never smoothed
     for group in ("loss", "foreground_iou", PER_CLASS_GROUP):
         assert curves.best_marker("run", group) == 60
-    assert curves._best_lines[("run", PER_CLASS_GROUP)].label.format == "best weights: step 60"
-    assert curves._best_lines[("run", "loss")].label.format == ""  # one label, on the plot that ranked
+    assert curves.best_text("run", PER_CLASS_GROUP) == "best weights: step 60"  # in the legend
+    assert curves.best_text("run", "loss") == ""  # named once, on the plot that ranked the weights
     assert "(at step 25)" in curves.readout("loss", 31)  # a sparse point names its own step
     curves.clear_run("run")
-    assert not curves.plots and not curves._best_lines
+    assert not curves.plots and not curves._best_lines and not curves._best_entries
 
 
 def test_swd_is_drawn_where_measured_and_its_floor_is_a_line_with_numbers(curves):
@@ -75,3 +75,35 @@ def test_a_constant_series_gets_a_y_range_with_numbers(curves):
     ticks = curves.plots["psnr"].getAxis("left").tickValues(low, high, 200)
     assert sum(len(values) for _, values in ticks) >= 2
     assert np.isfinite([low, high]).all()
+
+
+def test_legends_sit_where_the_curves_are_not_and_name_the_best_step(curves):
+    rising = [{"step": s, "foreground_iou": 1.0 - 1.0 / s, "loss": 1.0 / s} for s in range(10, 1701, 10)]
+    rising += [{"step": s, "validation/foreground_iou": 1.0 - 2.0 / s, "validation/loss": 2.0 / s,
+                "validation/mean_iou": 0.9 - 2.0 / s} for s in range(100, 1701, 100)]
+    curves.add_rows("run", rising)
+    curves.set_best("run", 1600, "best weights: step 1600", "validation/mean_iou")  # x range: 0-2000
+    curves.flush_all()
+    bottom = {group: curves.plots[group].legend.opts["offset"][1] < 0 for group in ("loss", "foreground_iou")}
+    assert bottom == {"loss": False, "foreground_iou": True}  # the loss falls, the IoU rises to the top
+    legend = [name.text for _, name in curves.plots[PER_CLASS_GROUP].legend.items]
+    assert legend.count("best weights: step 1600") == 1
+    curves.set_best("run", 100, "best weights: step 100", "validation/mean_iou")
+    assert curves.best_text("run", PER_CLASS_GROUP) == "best weights: step 100"
+    assert curves.best_marker("run", "loss") == 100
+    curves.set_best("run", None)
+    assert all(name.text.startswith("best") is False for _, name in curves.plots[PER_CLASS_GROUP].legend.items)
+
+
+def test_a_long_title_does_not_widen_its_plot(qtbot):
+    view = CurvesView()
+    qtbot.addWidget(view)
+    view.resize(360, 400)
+    view.show()
+    rows = [{"step": s, "loss": 1.0 / s, PER_CLASS_GROUP.replace(" ", "_") * 3: 0.5} for s in range(10, 51, 10)]
+    view.add_rows("run", rows)
+    view.flush_all()
+    qtbot.wait(50)
+    width = view.graphics.viewport().width()
+    for plot in view.plots.values():
+        assert plot.sceneBoundingRect().right() <= width + 1  # no plot pushed out of view

@@ -168,6 +168,6 @@ def test_validation_curves_share_plots_and_the_best_step_is_marked(qtbot, panel,
     qtbot.waitUntil(lambda: panel.curves.best_marker("validated", "score") is not None, timeout=10_000)
     panel.curves.flush_all()
     assert panel.curves.best_marker("validated", "score") == 20
-    assert panel.curves._best_lines[("validated", "score")].label.format == "best weights: step 20"
+    assert panel.curves.best_text("validated", "score") == "best weights: step 20"
     steps, values = panel.curves.values("validated", "validation/score")
     assert list(steps) == [10, 20, 30, 40] and list(values) == [0.2, 0.9, 0.5, 0.4]
