@@ -113,7 +113,6 @@ class CurvesView(QWidget):
         self.evaluation_labels: dict[str, str] = {}  # run -> what its validation measured on, for the legend
         self._best_lines: dict[tuple[str, str], pg.InfiniteLine] = {}  # (run, group) -> marker
         self._best_entries: dict[tuple[str, str], pg.PlotDataItem] = {}  # (run, group) -> its legend entry
-        self._legend_at_bottom: dict[str, bool] = {}  # group -> its legend sits in the bottom-right corner
         self._proxy = pg.SignalProxy(self.graphics.scene().sigMouseMoved, rateLimit=30, slot=self._on_mouse)
         self._dirty: set[tuple[str, str]] = set()
         self._redraw_timer = QTimer(self)
@@ -402,8 +401,7 @@ class CurvesView(QWidget):
             top += int(np.count_nonzero(height > 0.6))
             bottom += int(np.count_nonzero(height < 0.4))
         at_bottom = top > bottom
-        if self._legend_at_bottom.get(group) != at_bottom:
-            self._legend_at_bottom[group] = at_bottom
+        if (plot.legend.opts["offset"][1] < 0) != at_bottom:  # the plot's own state: plots come and go
             plot.legend.setOffset((-4, -4) if at_bottom else (-4, 4))
 
     def redraw(self) -> None:

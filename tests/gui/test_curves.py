@@ -86,12 +86,17 @@ def test_legends_sit_where_the_curves_are_not_and_name_the_best_step(curves):
     curves.flush_all()
     bottom = {group: curves.plots[group].legend.opts["offset"][1] < 0 for group in ("loss", "foreground_iou")}
     assert bottom == {"loss": False, "foreground_iou": True}  # the loss falls, the IoU rises to the top
+    curves.clear_run("run")
+    curves.add_rows("again", rising)
+    curves.flush_all()
+    assert curves.plots["foreground_iou"].legend.opts["offset"][1] < 0  # a new plot of the same metric too
+    curves.set_best("again", 1600, "best weights: step 1600", "validation/mean_iou")
     legend = [name.text for _, name in curves.plots[PER_CLASS_GROUP].legend.items]
     assert legend.count("best weights: step 1600") == 1
-    curves.set_best("run", 100, "best weights: step 100", "validation/mean_iou")
-    assert curves.best_text("run", PER_CLASS_GROUP) == "best weights: step 100"
-    assert curves.best_marker("run", "loss") == 100
-    curves.set_best("run", None)
+    curves.set_best("again", 100, "best weights: step 100", "validation/mean_iou")
+    assert curves.best_text("again", PER_CLASS_GROUP) == "best weights: step 100"
+    assert curves.best_marker("again", "loss") == 100
+    curves.set_best("again", None)
     assert all(name.text.startswith("best") is False for _, name in curves.plots[PER_CLASS_GROUP].legend.items)
 
 
