@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -63,6 +64,7 @@ class _ClassMapSegmenter:
     that merged touching cells (what --instances is for)."""
 
     class_names: dict = field(default_factory=lambda: {1: "cell"})
+    weights: SimpleNamespace = field(default_factory=lambda: SimpleNamespace(description="stand-in weights"))
 
     def predict(self, rgb, token=None):
         h, w = rgb.shape[:2]
@@ -75,7 +77,7 @@ class _ClassMapSegmenter:
 def test_segment_with_instances_writes_one_label_per_object(tmp_path, capsys, monkeypatch):
     import core.unet.inference as inference
 
-    monkeypatch.setattr(inference, "load_segmenter", lambda run, tile=512, overlap=64: _ClassMapSegmenter())
+    monkeypatch.setattr(inference, "load_segmenter", lambda run, tile=512, overlap=64, weights="default": _ClassMapSegmenter())
     (tmp_path / "in").mkdir()
     Image.fromarray(np.zeros((80, 140, 3), np.uint8)).save(tmp_path / "in" / "a.png")
     for extra, expected in (([], {1: "cell"}), (["--instances"], {1: "cell 1", 2: "cell 2", 3: "cell 3"}),
