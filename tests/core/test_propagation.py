@@ -152,3 +152,42 @@ def test_job_refuses_nothing_to_propagate():
     with pytest.raises(ValueError, match="must come after"):
         propagate_frames_job(lambda i: frames[i], masks[0], 3, 3)
 
+
+def test_cli_propagates_a_numbered_frame_folder(tmp_path):
+    from PIL import Image
+
+    from core.cli import main
+    from core.maskio import read_mask, write_mask
+
+    frames, masks = _sequence(5)
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for t, rgb in enumerate(frames):
+        Image.fromarray(rgb).save(folder / f"frame_{t + 1:04d}.png")
+    write_mask(tmp_path / "first.png", masks[1])
+    out = tmp_path / "out"
+    assert main(["propagate", str(folder), "--mask", str(tmp_path / "first.png"), "-o", str(out),
+                 "--start", "1"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["frame_0003.png", "frame_0004.png", "frame_0005.png"]
+    for t in (2, 3, 4):
+        carried = read_mask(out / f"frame_{t + 1:04d}.png").labels
+        assert _iou(carried == 1, masks[t] == 1) > 0.85
+
+
+def test_cli_names_the_bad_input(tmp_path, capsys):
+    from PIL import Image
+
+    from core.cli import main
+
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    frames, _ = _sequence(2)
+    for t, rgb in enumerate(frames):
+        Image.fromarray(rgb).save(folder / f"f{t}.png")
+    Image.fromarray(np.zeros((10, 10), np.uint8)).save(tmp_path / "small.png")
+    assert main(["propagate", str(folder), "--mask", str(tmp_path / "small.png"), "-o", str(tmp_path / "o")]) == 2
+    assert "small.png" in capsys.readouterr().err
+    assert main(["propagate", str(folder), "--mask", str(tmp_path / "small.png"), "-o", str(tmp_path / "o"),
+                 "--stop", "5"]) == 2
+    assert "frames 0..1" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
