@@ -91,6 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     from core import cli_formats
 
     cli_formats.add_subcommands(sub)
+    from core import cli_propagate
+
+    cli_propagate.add_subcommands(sub)
     return parser
 
 
