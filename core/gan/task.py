@@ -21,8 +21,9 @@ from core.gan.losses import check_loss, discriminator_loss, generator_loss, grad
 from core.gan.models import GanArch, build_discriminator, build_generator
 from core.gan.quality import swd
 from core.runtime import tensorflow
+from core.training.data import batch_indices
 from core.training.precision import wrap_optimizer
-from core.training.task import Task, batch_indices, register_task
+from core.training.task import Task, register_task
 
 DEFAULTS = {
     "data": "procedural", "size": 32, "channels": None, "conditional": "auto", "latent_dim": 64, "width": 32,

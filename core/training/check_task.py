@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from core.runtime import tensorflow
-from core.training.task import Task, batch_indices, register_task
+from core.training.data import batch_indices
+from core.training.task import Task, register_task
 
 
 def generated_shapes(count: int, size: int, seed: int) -> np.ndarray:

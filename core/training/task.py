@@ -9,37 +9,16 @@ part of the batch). Random numbers inside ``train_step`` must come from ``self.r
 from __future__ import annotations
 
 import abc
+import importlib
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from core.atomic import atomic_write_json
+from core.tasks import BUILTIN_TASK_MODULES
 
 _REGISTRY: dict[str, type[Task]] = {}
-
-
-def batch_indices(num_examples: int, global_batch_size: int, start_step: int, seed: int):
-    """A dataset of int64 vectors: the example indices of batch ``start_step``, ``start_step + 1``, ...
-
-    Every epoch is a fresh permutation (``tf.random.experimental.index_shuffle``, no shuffle buffer), so the
-    batches are a pure function of (seed, step): resuming needs no saved iterator state.
-    """
-    from core.runtime import tensorflow
-
-    tf = tensorflow()
-    n = int(num_examples)
-    b = int(global_batch_size)
-
-    def indices(step):
-        flat = step * b + tf.range(b, dtype=tf.int64)
-        epoch = flat // n
-        position = flat % n
-        seeds = tf.stack([tf.fill([b], tf.constant(seed, tf.int64)), epoch, tf.zeros([b], tf.int64)], axis=1)
-        return tf.raw_ops.RandomIndexShuffle(index=position, seed=seeds,
-                                             max_index=tf.constant(n - 1, tf.int64), rounds=4)
-
-    return tf.data.Dataset.range(int(start_step), 2**62).map(indices)
 
 
 def register_task(cls: type[Task]) -> type[Task]:
@@ -49,18 +28,14 @@ def register_task(cls: type[Task]) -> type[Task]:
 
 
 def task_class(name: str) -> type[Task]:
-    _load_builtin_tasks()
+    """The task class saved as ``name`` in a run's config, importing its module on first use."""
+    if name not in _REGISTRY and name in BUILTIN_TASK_MODULES:
+        importlib.import_module(BUILTIN_TASK_MODULES[name])  # the module registers itself
     try:
         return _REGISTRY[name]
     except KeyError:
-        known = ", ".join(sorted(_REGISTRY)) or "none"
+        known = ", ".join(sorted(set(_REGISTRY) | set(BUILTIN_TASK_MODULES))) or "none"
         raise ValueError(f"unknown task {name!r} (known: {known})") from None
-
-
-def _load_builtin_tasks() -> None:
-    import core.gan.task  # noqa: F401 - registers itself
-    import core.training.check_task  # noqa: F401 - registers itself
-    import core.unet.task  # noqa: F401 - registers itself
 
 
 class Task(abc.ABC):
@@ -104,7 +79,7 @@ class Task(abc.ABC):
         """An endless dataset of global batches, starting at batch ``start_step``.
 
         It must be a pure function of (seed, step): a resumed run asks for the batches from its step on and
-        must get exactly what an uninterrupted run got (see :func:`batch_indices`).
+        must get exactly what an uninterrupted run got (see :func:`core.training.data.batch_indices`).
         """
 
     def steps_per_epoch(self, global_batch_size: int) -> int | None:

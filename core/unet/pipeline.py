@@ -100,7 +100,7 @@ def make_dataset(packed: PackedImages, crop: int, global_batch: int, start_step:
     scaling to [0, 1] are one multiply-add.
     """
     from core.runtime import tensorflow
-    from core.training.task import batch_indices
+    from core.training.data import batch_indices
 
     tf = tensorflow()
     if packed.count == 0:
