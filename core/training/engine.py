@@ -23,7 +23,8 @@ from core.training.config import RunConfig
 from core.training.hooks import Hook, default_hooks
 from core.training.metrics_log import MetricsWriter
 from core.training.precision import resolve_precision
-from core.training.run_folder import ACTIVE_STATES, RunFolder, RunFolderError
+from core.training.run_folder import RunFolder, RunFolderError
+from core.training.run_states import ACTIVE_STATES
 from core.training.schedule import budget_progress
 from core.training.stop_agreement import StopAgreement
 from core.training.strategy import describe, is_chief, make_strategy

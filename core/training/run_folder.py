@@ -23,10 +23,9 @@ from PIL import Image
 
 from core.atomic import atomic_save, atomic_write_json
 from core.training.config import RunConfig
+from core.training.run_states import ACTIVE_STATES, STATES
 
 SAMPLE_PATTERN = re.compile(r"^step_(\d+)\.png$")
-STATES = ("created", "running", "paused", "stopping", "finished", "stopped", "failed")
-ACTIVE_STATES = ("running", "paused", "stopping")
 
 
 def pid_alive(pid: int) -> bool:

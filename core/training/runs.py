@@ -30,15 +30,25 @@ class RunSummary:
     weights: str = ""  # the weights the run offers by default (model/weights.json), for people
 
 
-def find_runs(folder: str | os.PathLike) -> list[Path]:
-    """Run folders in ``folder`` (or ``folder`` itself if it is one), newest first."""
+def find_runs(folder: str | os.PathLike, task: str | None = None) -> list[Path]:
+    """Run folders in ``folder`` (or ``folder`` itself if it is one), newest first; with ``task``, only the
+    runs of that task (a folder whose config cannot be read is not offered)."""
     folder = Path(folder).expanduser()
     if RunFolder(folder).is_run():
-        return [folder]
-    if not folder.is_dir():
+        runs = [folder]
+    elif folder.is_dir():
+        runs = [p for p in folder.iterdir() if p.is_dir() and RunFolder(p).is_run()]
+        runs.sort(key=lambda p: (RunFolder(p).config_path.stat().st_mtime, p.name), reverse=True)
+    else:
         return []
-    runs = [p for p in folder.iterdir() if p.is_dir() and RunFolder(p).is_run()]
-    return sorted(runs, key=lambda p: (RunFolder(p).config_path.stat().st_mtime, p.name), reverse=True)
+    return [p for p in runs if _is_task(p, task)] if task is not None else runs
+
+
+def _is_task(path: Path, task: str) -> bool:
+    try:
+        return RunFolder(path).read_config().task == task
+    except (RunFolderError, OSError, ValueError):
+        return False
 
 
 def summarize(path: str | os.PathLike) -> RunSummary:

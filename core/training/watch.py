@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from core.jobs import CancelToken, Emit, Event, Job
 from core.training.metrics_log import MetricsTail
 from core.training.run_folder import RunFolder
-
-ACTIVE_STATES = ("created", "running", "paused", "stopping")
+from core.training.run_states import LIVE_STATES
 
 
 @dataclass(frozen=True)
@@ -81,7 +80,7 @@ def watch_run_job(run_dir, interval_s: float = 0.25, idle_interval_s: float = 1.
                 if update.status is not None:
                     state = update.status.get("state")
                 emit(update)
-            delay = interval_s if state in ACTIVE_STATES or state is None else idle_interval_s
+            delay = interval_s if state in LIVE_STATES or state is None else idle_interval_s
             deadline = time.monotonic() + delay
             while not token.cancelled and time.monotonic() < deadline:
                 time.sleep(min(0.05, delay))

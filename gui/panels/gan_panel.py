@@ -35,8 +35,8 @@ from core.gan.render import (
     render_job,
 )
 from core.jobs import Failed, Finished, Message
+from core.training.run_states import LIVE_STATES
 from core.training.runs import find_runs
-from core.training.watch import ACTIVE_STATES
 from gui.gan.grid_view import GridView, compose
 from gui.qt_image import rgb_to_qimage
 from gui.train.samples import SampleView
@@ -50,20 +50,6 @@ DIRECTIONS = 6
 GRID_SIZES = (16, 36, 64)
 SLIDER_STEPS = 100  # interpolation slider resolution
 DIRECTION_RANGE = 3.0  # +- standard deviations
-
-
-def gan_runs(runs_dir) -> list[Path]:
-    """Run folders under ``runs_dir`` whose config says task "gan"."""
-    import json
-
-    found = []
-    for path in find_runs(runs_dir):
-        try:
-            if json.loads((path / "config.json").read_text(encoding="utf-8")).get("task") == "gan":
-                found.append(path)
-        except (OSError, ValueError):
-            continue
-    return found
 
 
 class GanPanel(QWidget):
@@ -239,7 +225,7 @@ class GanPanel(QWidget):
         from core.training.run_folder import RunFolder
 
         current = self.run_combo.currentData()
-        runs = gan_runs(self.workspace.runs_dir) if self.workspace is not None else []
+        runs = find_runs(self.workspace.runs_dir, task="gan") if self.workspace is not None else []
         entries = [("(choose a GAN run)" if runs else "(no GAN runs yet)", None)]
         for path in runs:
             state = RunFolder(path).read_status().get("state")
@@ -265,7 +251,7 @@ class GanPanel(QWidget):
         """The run on screen was loaded while it trained (from a checkpoint): when it ends, show its final
         generator, keeping the pins, rather than the early one it was loaded with."""
         previous, self._shown_state = self._shown_state, state
-        if previous in ACTIVE_STATES and state not in ACTIVE_STATES and self.info is not None:
+        if previous in LIVE_STATES and state not in LIVE_STATES and self.info is not None:
             keep = (list(self.pins), dict(self.pin_classes))
             self.load_run(self.run_dir)
             self._restore_pins = keep
@@ -471,7 +457,7 @@ class GanPanel(QWidget):
         self.status_label.setText(f"{Path(info.run_dir).name}: {info.size} px {colour}, latent {info.latent_dim}"
                                   f"{classes} — weights {Path(info.source).name}. Click a sample to pin it."
                                   + (" Still training: the final generator loads when the run ends."
-                                     if self._shown_state in ACTIVE_STATES else ""))
+                                     if self._shown_state in LIVE_STATES else ""))
         if self._restore_pins is not None:
             self.pins, self.pin_classes = self._restore_pins
             self._restore_pins = None

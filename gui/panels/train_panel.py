@@ -33,8 +33,9 @@ from core.jobs import Failed, Finished, Message, Progress, format_eta
 from core.training.config import Budget, RunConfig
 from core.training.engine import TrainingControl, prepare_run, training_job
 from core.training.run_folder import RunFolder, RunFolderError
+from core.training.run_states import LIVE_STATES
 from core.training.runs import export_csv, find_runs
-from core.training.watch import ACTIVE_STATES, RunUpdate, watch_run_job
+from core.training.watch import RunUpdate, watch_run_job
 from core.workspace import Workspace
 from gui.train import best_label
 from gui.train.curves import CurvesView
@@ -338,7 +339,7 @@ class TrainPanel(QWidget):
         state = status.get("state", "…")
         live = self._is_live(self.primary)
         source = "trained here" if live else (
-            "followed" if state in ACTIVE_STATES else "saved run")
+            "followed" if state in LIVE_STATES else "saved run")
         self.run_title.setText(f"{Path(self.primary).name} — {state} ({source})")
         step = int(status.get("step", 0) or 0)
         total = status.get("total_steps")
@@ -349,7 +350,7 @@ class TrainPanel(QWidget):
             step, total = progress.done, progress.total or total
             eta = progress.eta_s if progress.eta_s is not None else eta  # a time budget: the status knows
             rate = progress.rate
-        active = state in ACTIVE_STATES
+        active = state in LIVE_STATES
         eta_text = f" · ETA {format_eta(eta)}" if eta is not None and active else ""
         if total:
             self.progress.setValue(int(1000 * min(1.0, step / total)))
@@ -523,7 +524,7 @@ class TrainPanel(QWidget):
         process, whose = self._process, "this app"
         status = self.statuses.get(self.primary, {}) if self.primary else {}
         pid = int(status.get("pid", 0) or 0)
-        if pid and pid != os.getpid() and status.get("state") in ACTIVE_STATES:
+        if pid and pid != os.getpid() and status.get("state") in LIVE_STATES:
             try:
                 if pid != getattr(self, "_other_pid", None):
                     self._other = psutil.Process(pid)

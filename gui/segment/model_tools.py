@@ -20,25 +20,11 @@ from PySide6.QtWidgets import (
 )
 
 from core.jobs import Failed, Finished, Progress
+from core.training.runs import find_runs
 from core.workspace import Workspace
 from gui.widgets import file_dialogs
 from gui.widgets.layout import never_widens
 from gui.workers import WorkerBridge
-
-
-def segmentation_runs(workspace: Workspace) -> list[Path]:
-    """The workspace's U-Net runs, newest first."""
-    from core.training.run_folder import RunFolder
-
-    runs = []
-    for run_dir in workspace.runs():
-        try:
-            if RunFolder(run_dir).read_config().task == "unet":
-                runs.append(run_dir)
-        except Exception:  # a half-written or foreign folder is simply not offered
-            continue
-    return sorted(runs, key=lambda p: p.stat().st_mtime, reverse=True)
-
 
 NO_RUN_TEXT = ("No segmentation run yet: train one in the Train panel (New run ▸ Segmentation model), or "
                "choose a run folder with …")
@@ -123,7 +109,7 @@ class ModelTools(QGroupBox):
     def refresh_runs(self) -> None:
         """List the segmentation runs (called again whenever runs appear or change state)."""
         current = self.run_dir()
-        runs = (segmentation_runs(self.workspace) if self.workspace else []) + self.extra_runs
+        runs = (find_runs(self.workspace.runs_dir, task="unet") if self.workspace else []) + self.extra_runs
         listed = [self.run_combo.itemData(i) for i in range(self.run_combo.count())]
         if listed != [str(run_dir) for run_dir in runs]:  # an unchanged list keeps its popup and selection
             self.run_combo.clear()

@@ -24,7 +24,8 @@ import pytest
 
 from core.training.config import RunConfig
 from core.training.metrics_log import FIXED_COLUMNS, read_metrics
-from core.training.run_folder import STATES, RunFolder
+from core.training.run_folder import RunFolder
+from core.training.run_states import STATES
 
 REPO = Path(__file__).resolve().parents[2]
 
