@@ -16,8 +16,10 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(VENV)/bin/seggan-studio
 
+# ruff, and the import contracts of pyproject.toml ([tool.importlinter]): DESIGN.md's layering as checks.
 lint: $(STAMP)
 	$(VENV)/bin/ruff check core gui tests benchmarks
+	$(VENV)/bin/lint-imports
 
 test: lint
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(PYTEST_ARGS)
