@@ -1,13 +1,13 @@
 """The Segment panel: click segmentation, brush, eraser and fill on a multi-object label map.
 
-Clicks go to the click segmenter on its own thread (``ObjectWorker``, latest request wins); label-map
-edits are cheap, region-limited numpy calls made here, and every change is autosaved in the background.
+A view of a ``core.segmentation.session.SegmentationSession``, which owns the label map, the object being
+edited, the one undo/redo history and where the mask is saved. Clicks go to the click segmenter on its own
+thread (``ObjectWorker``, latest request wins); every change is autosaved in the background.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -33,7 +33,8 @@ from PySide6.QtWidgets import (
 
 from core.segmentation.autosave import Autosaver
 from core.segmentation.export import export_segmentation
-from core.segmentation.label_map import LabelMap, Region, fill_region
+from core.segmentation.label_map import Region, fill_region
+from core.segmentation.session import SegmentationSession
 from core.workspace import Workspace
 from gui.canvas import ImageScene
 from gui.panels.image_panel import describe_pixel
@@ -44,17 +45,6 @@ from gui.segment.object_worker import AcceptedObject, ObjectResult, ObjectWorker
 from gui.segment.segment_view import TOOL_BRUSH, TOOL_CLICK, TOOL_ERASER, TOOL_FILL, SegmentView
 from gui.widgets import file_dialogs
 from gui.workers import WorkerBridge
-
-
-@dataclass
-class _Accept:
-    """What undoing an accepted object needs: its label, its clicks (segmenter and markers), its prior."""
-
-    label: int
-    interactions: tuple
-    markers: list
-    corrected: bool  # it corrected an object already in the map (its old mask is the prior again)
-
 
 INLINE_FILL_PIXELS = 2_000_000  # larger maps are filled on a worker
 SCRIBBLE_RADIUS = 2.0  # image pixels on each side of a scribble that become seeds
@@ -81,21 +71,9 @@ class SegmentPanel(QWidget):
         self.bridge = bridge
         self.workspace = workspace
         self.rgb: np.ndarray | None = None
-        self.image_path: Path | None = None
-        self.label_map: LabelMap | None = None
-        self.current_label = 1
-        # "object" (a click/stroke of the current object), "map" (an edit) or "accept" (an object accepted into
-        # the map: undoing it returns to editing that object with its clicks)
-        self.history: list[str] = []
-        self.redo_kinds: list[str] = []  # what undo took back, newest last
-        self._accepts: list[_Accept] = []  # one per "accept" in history, newest last
-        self._redo_accepts: list[_Accept] = []  # one per "accept" in redo_kinds
         self.loaded = None  # the core.imageio.LoadedImage shown, for the pixel readout (stored values)
         self.last_result: ObjectResult | None = None
         self.last_saved: str | None = None
-        self._stroke_points: list[tuple[float, float]] = []
-        self._stroke_edits = 0
-        self._stroke_erase = False
         self._generation = 0
         self.markers = ClickMarkers(scene)
         self.worker = ObjectWorker(self)
@@ -104,6 +82,9 @@ class SegmentPanel(QWidget):
         self.worker.ready.connect(self._on_ready)
         self.worker.failed.connect(self._on_worker_failed)
         self.worker.restarted.connect(self._on_worker_restarted)
+        self.session = SegmentationSession(self.worker, self.markers, on_labels=self._labels_changed,
+                                           on_current=lambda label: self._push_style())
+        self.session.workspace = workspace
         self.autosaver = Autosaver(interval=0.5, on_saved=lambda p: self._saved_from_thread.emit(str(p)),
                                    on_error=lambda p, e: self._save_failed_from_thread.emit(str(p), str(e)))
         self._saved_from_thread.connect(self._on_saved)
@@ -261,10 +242,24 @@ class SegmentPanel(QWidget):
         if enabled:
             self._update_buttons()
 
+    # the session's state, as the panel shows it --------------------------------------------------------
+    @property
+    def label_map(self):
+        return self.session.label_map
+
+    @property
+    def current_label(self) -> int:
+        return self.session.current_label
+
+    @property
+    def image_path(self) -> Path | None:
+        return self.session.image_path
+
     # image ------------------------------------------------------------------------------------------
     def set_workspace(self, workspace: Workspace) -> None:
         self.autosaver.flush(5)
         self.workspace = workspace
+        self.session.workspace = workspace
         self.model_tools.set_workspace(workspace)
 
     def set_image(self, rgb: np.ndarray | None, path: str | Path | None = None, labels: np.ndarray | None = None,
@@ -273,48 +268,33 @@ class SegmentPanel(QWidget):
         ``loaded``: its core.imageio.LoadedImage, so the pixel readout shows stored values)."""
         self.rgb = rgb
         self.loaded = loaded if rgb is not None else None
-        self.image_path = Path(path) if path else None
         self.model_tools.set_image(rgb)
-        self.history.clear()
-        self.redo_kinds.clear()
-        self._accepts.clear()
-        self._redo_accepts.clear()
-        self.markers.clear()
+        self.session.set_image(rgb.shape[:2] if rgb is not None else None, path, labels, names)
         self.last_result = None
         self.scene.set_object_overlay(None)
         if rgb is None:
-            self.label_map = None
             self._generation = self.worker.set_image(None)
             self._set_enabled(False)
             self.save_status.setText("No image.")
             self._refresh_labels()
             return
-        self.label_map = LabelMap(rgb.shape[:2], labels, names)
         self.scene.set_labels(self.label_map.labels)  # the scene shows the very array the edits change
-        self.current_label = self.label_map.next_label()
         self._generation = self.worker.set_image(rgb)
         self._push_style()
         self._set_enabled(False)
         self.save_status.setText("Preparing the image for click segmentation…")
         self._refresh_labels()
 
-    def adopt_labels(self, labels: np.ndarray, names: dict | None = None) -> None:
+    def adopt_labels(self, labels: np.ndarray, names: dict | None = None) -> bool:
         """A label map loaded for this image replaces the current one (one undoable step)."""
-        if self.label_map is None or labels.shape != self.label_map.shape:
-            return
-        self.label_map.replace(labels, names)
-        self.history.append("map")
-        self._set_current(self.label_map.next_label())
-        self.scene.set_labels(self.label_map.labels)
-        self._labels_changed(Region(0, 0, 0, 0), names_changed=True)
+        return self.session.adopt_labels(labels, names)
 
     def adopt_prediction(self, labels: np.ndarray, names: dict) -> None:
         """A model's prediction replaces the label map (one undoable step); its first object becomes the
         one the clicks correct."""
-        if self.label_map is None or labels.shape != self.label_map.shape:
+        if not self.adopt_labels(labels, names):
             self.status_message.emit("The prediction does not fit this image (it changed meanwhile).")
             return
-        self.adopt_labels(labels, names)
         present = [int(v) for v in np.unique(labels) if v]
         if present:
             self.select_label(present[0])
@@ -330,7 +310,7 @@ class SegmentPanel(QWidget):
 
     def _on_worker_restarted(self, generation: int) -> None:
         if generation == self._generation:
-            self._drop_object_steps()
+            self.session.drop_object_steps()
             self.last_result = None
             self.scene.set_object_overlay(None)
             self._update_buttons()
@@ -343,16 +323,7 @@ class SegmentPanel(QWidget):
         self.save_status.setText(f"Masks are saved as you work to {where}." if where else "Masks are not saved.")
 
     def mask_path(self) -> Path | None:
-        if self.workspace is None or self.image_path is None:
-            return None
-        return self.workspace.mask_path(self._workspace_image_path())
-
-    def _workspace_image_path(self) -> Path:
-        path = self.image_path
-        images = self.workspace.images_dir.resolve()
-        if path.resolve().parent == images:
-            return path
-        return images / path.name
+        return self.session.mask_path()
 
     # tools ------------------------------------------------------------------------------------------
     def set_tool(self, tool: str) -> None:
@@ -364,53 +335,22 @@ class SegmentPanel(QWidget):
         self.brush_label.setText(f"Brush radius: {value} px  ([ and ])")
 
     def add_click(self, row: float, col: float, positive: bool = True) -> None:
-        if self.label_map is None:
-            return
-        self.worker.submit("click", row, col, positive)
-        self._object_step(self.markers.click(row, col, positive))
+        self.session.click(row, col, positive)
+        self._update_buttons()
 
     def add_scribble(self, points, positive: bool = True) -> None:
         """A scribble with the click tool: every pixel along it is a seed for (or against) the object."""
-        if self.label_map is None or not points:
-            return
-        self.worker.submit("stroke", list(points), positive, SCRIBBLE_RADIUS)
-        self._object_step(self.markers.scribble(points, positive))
-
-    def _object_step(self, marker) -> None:
-        self.history.append("object")
-        self.redo_kinds.clear()
-        self.markers.drop_redo()
+        self.session.scribble(points, positive, SCRIBBLE_RADIUS)
         self._update_buttons()
 
     def _stroke_start(self, row: float, col: float, erase: bool) -> None:
-        if self.label_map is None:
-            return
-        self._stroke_points = [(row, col)]
-        self._stroke_edits = 0
-        self._stroke_erase = erase
-        self._paint_segment([(row, col)])
+        self.session.stroke_start(row, col, self.view.brush_radius, erase)
 
     def _stroke_move(self, row: float, col: float) -> None:
-        if self.label_map is None or not self._stroke_points:
-            return
-        last = self._stroke_points[-1]
-        self._stroke_points.append((row, col))
-        self._paint_segment([last, (row, col)])
-
-    def _paint_segment(self, points) -> None:
-        label = 0 if self._stroke_erase else self.current_label
-        revision = self.label_map.revision
-        region = self.label_map.paint(points, self.view.brush_radius, label)
-        if self.label_map.revision != revision:
-            self._stroke_edits += 1
-        self._labels_changed(region, names_changed=label not in self._listed_labels())
+        self.session.stroke_move(row, col, self.view.brush_radius)
 
     def _stroke_end(self) -> None:
-        if self.label_map is not None and self._stroke_edits:
-            self.label_map.group(self._stroke_edits)
-            self.history.append("map")
-        self._stroke_points = []
-        self._stroke_edits = 0
+        self.session.stroke_end()
         self._update_buttons()
 
     def fill(self, row: int, col: int) -> None:
@@ -433,11 +373,7 @@ class SegmentPanel(QWidget):
             self._apply_fill(*result, label)
 
     def _apply_fill(self, region, selected, label) -> None:
-        revision = self.label_map.revision
-        region = self.label_map.apply_fill(region, selected, label)
-        if self.label_map.revision != revision:
-            self.history.append("map")
-        self._labels_changed(region, names_changed=True)
+        self.session.apply_fill(region, selected, label)
 
     def accept_object(self) -> None:
         if self.label_map is None or self.last_result is None or not self.last_result.has_object:
@@ -449,124 +385,34 @@ class SegmentPanel(QWidget):
     def _on_accepted(self, accepted: AcceptedObject) -> None:
         if accepted.generation != self._generation or self.label_map is None:
             return
-        corrected = accepted.label in self.label_map.names
-        region = self.label_map.replace_object(accepted.mask, accepted.label, accepted.name, accepted.region)
-        # the segmenter starts the next object: the clicks' undo steps become one "accept" step, which
-        # gives them back if undone
-        self.history = [h for h in self.history if h != "object"]
-        self.redo_kinds = [h for h in self.redo_kinds if h != "object"]
-        self.history.append("accept")
-        self._accepts.append(_Accept(accepted.label, accepted.interactions, self.markers.take(), corrected))
-        self._set_current(self.label_map.next_label())
-        self._labels_changed(region, names_changed=True)
+        self.session.accepted(accepted.label, accepted.mask, accepted.name, accepted.region, accepted.interactions)
         self.status_message.emit(f"Accepted {self.label_map.names.get(accepted.label)}; "
                                  "click on the next object.")
 
     def clear_object(self) -> None:
-        if self.label_map is None:
-            return
-        self.worker.submit("reset")
-        self._drop_object_steps()
+        self.session.clear_object()
         self._update_buttons()
 
-    def _drop_object_steps(self) -> None:
-        self.history = [h for h in self.history if h != "object"]
-        self.redo_kinds = [h for h in self.redo_kinds if h != "object"]
-        self.markers.clear()
-
     def undo(self) -> None:
-        if not self.history or self.label_map is None:
-            return
-        kind = self.history.pop()
-        if kind == "object":
-            self.worker.submit("undo")
-            self.markers.undo()
-            self.redo_kinds.append("object")
-        elif kind == "accept":
-            self._unaccept()
-        else:
-            region = self.label_map.undo()
-            self.redo_kinds.append("map")
-            if self.current_label not in self.label_map.names and "object" not in self.history:
-                self._set_current(self.label_map.next_label())  # a new object's number follows the map
-            self._labels_changed(region or Region(0, 0, 0, 0), names_changed=True, record=False)
+        self.session.undo()
         self._update_buttons()
 
     def redo(self) -> None:
-        if not self.redo_kinds or self.label_map is None:
-            return
-        kind = self.redo_kinds.pop()
-        if kind == "object":
-            self.worker.submit("redo")
-            self.markers.redo()
-            self.history.append(kind)
-        elif kind == "accept":
-            self._reaccept()
-        else:
-            region = self.label_map.redo()
-            self.history.append(kind)
-            self._labels_changed(region or Region(0, 0, 0, 0), names_changed=True, record=False)
+        self.session.redo()
         self._update_buttons()
-
-    def _unaccept(self) -> None:
-        """Undo an accepted object: out of the map again, and back to editing it with its clicks (each of
-        them undoable), in its own colour."""
-        record = self._accepts.pop()
-        region = self.label_map.undo()
-        self.current_label = record.label
-        self.worker.submit("reset")
-        self.worker.submit("prior", self.label_map.object_mask(record.label) if record.corrected else None)
-        self.worker.submit("restore", record.interactions)
-        self.markers.give_back(record.markers)
-        self.history.extend(["object"] * len(record.interactions))
-        self.redo_kinds.append("accept")
-        self._redo_accepts.append(record)
-        self._push_style()
-        self._labels_changed(region or Region(0, 0, 0, 0), names_changed=True, record=False)
-
-    def _reaccept(self) -> None:
-        record = self._redo_accepts.pop()
-        while self.history and self.history[-1] == "object":  # the restored clicks become the accept again
-            self.history.pop()
-        region = self.label_map.redo()
-        self.worker.submit("reset")
-        self.worker.submit("prior", None)
-        record.markers = self.markers.take()
-        self.history.append("accept")
-        self._accepts.append(record)
-        self._set_current(self.label_map.next_label())
-        self._labels_changed(region or Region(0, 0, 0, 0), names_changed=True, record=False)
 
     # objects ----------------------------------------------------------------------------------------
     def new_object(self) -> None:
-        if self.label_map is None:
-            return
-        self.worker.submit("reset")
-        self.worker.submit("prior", None)
-        self._drop_object_steps()
-        self._set_current(self.label_map.next_label())
+        self.session.new_object()
         self._refresh_labels()
 
     def delete_current(self) -> None:
-        if self.label_map is None or self.current_label not in self.label_map.names:
-            return
-        region = self.label_map.remove_label(self.current_label)
-        self.history.append("map")
-        self._labels_changed(region, names_changed=True)
-        self.new_object()
+        self.session.delete_current()
+        self._refresh_labels()
 
     def select_label(self, label: int) -> None:
         """Make ``label`` the object being edited; an existing object becomes the prior the clicks correct."""
-        if self.label_map is None:
-            return
-        self.current_label = int(label)
-        self.worker.submit("reset")
-        self._drop_object_steps()
-        if label in self.label_map.names and (self.label_map.labels == label).any():
-            self.worker.submit("prior", self.label_map.object_mask(label))
-        else:
-            self.worker.submit("prior", None)
-        self._push_style()
+        self.session.select(label)
         self._update_buttons()
 
     def _choose_color(self) -> None:
@@ -575,9 +421,6 @@ class SegmentPanel(QWidget):
             self.scene.set_label_color(self.current_label, color)
             self._refresh_labels()
             self._push_style()
-
-    def _listed_labels(self) -> set[int]:
-        return {self.label_list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.label_list.count())}
 
     def _refresh_labels(self) -> None:
         self.label_list.blockSignals(True)
@@ -617,21 +460,9 @@ class SegmentPanel(QWidget):
                 self.select_label(label)
 
     def _on_label_renamed(self, item: QListWidgetItem) -> None:
-        label = int(item.data(Qt.ItemDataRole.UserRole))
-        if self.label_map is None or label not in self.label_map.names:
-            return
-        name = item.text().strip()
-        if name and name != self.label_map.names[label]:
-            self.label_map.rename(label, name)
-            self.history.append("map")
-            self._labels_changed(Region(0, 0, 0, 0), names_changed=False)
+        self.session.rename(int(item.data(Qt.ItemDataRole.UserRole)), item.text())
 
     # results and saving -----------------------------------------------------------------------------
-    def _set_current(self, label: int) -> None:
-        """The object being edited; its overlay is drawn in the colour of its swatch in the list."""
-        self.current_label = int(label)
-        self._push_style()
-
     def _on_hover(self, pixel) -> None:
         """The status-bar readout under the mouse, as in the Image panel, with the object's name."""
         if pixel is None or self.rgb is None or self.label_map is None:
@@ -660,15 +491,14 @@ class SegmentPanel(QWidget):
                                   if result.interactions else "")
         self._update_buttons()
 
-    def _labels_changed(self, region: Region, names_changed: bool, record: bool = True) -> None:
+    def _labels_changed(self, region: Region, names_changed: bool) -> None:
+        """The session changed the label map: redraw what changed, and save it."""
         if self.scene.labels is not self.label_map.labels:  # the overlay was cleared or replaced elsewhere
             self.scene.set_labels(self.label_map.labels)
         elif not region.empty:
             self.scene.update_labels_region(region.top, region.left, region.bottom, region.right)
         if names_changed:
             self._refresh_labels()
-        if record:
-            self.redo_kinds.clear()
         self._update_buttons()
         self._autosave()
 
@@ -676,20 +506,12 @@ class SegmentPanel(QWidget):
         path = self.mask_path()
         if path is None or self.label_map is None:
             return
-        self._ensure_image_in_workspace()
+        copied = self.session.ensure_image_in_workspace()
+        if copied is not None:
+            self.status_message.emit(f"Copied {copied.name} into the workspace so its mask is kept with it.")
+            self.workspace_images_changed.emit()
         label_map = self.label_map
         self.autosaver.submit_snapshot(path, lambda: (label_map.labels.copy(), dict(label_map.names)))
-
-    def _ensure_image_in_workspace(self) -> None:
-        """Masks live next to their images in the workspace: an image opened from elsewhere is copied in
-        when its first edit is saved."""
-        target = self._workspace_image_path()
-        if target.exists() or self.image_path is None:
-            return
-        copied = self.workspace.add_image(self.image_path)
-        self.image_path = copied
-        self.status_message.emit(f"Copied {copied.name} into the workspace so its mask is kept with it.")
-        self.workspace_images_changed.emit()
 
     def save_now(self) -> bool:
         self._autosave()
@@ -734,8 +556,8 @@ class SegmentPanel(QWidget):
     def _update_buttons(self) -> None:
         if self.label_map is None:
             return
-        self.undo_button.setEnabled(bool(self.history))
-        self.redo_button.setEnabled(bool(self.redo_kinds))
+        self.undo_button.setEnabled(self.session.can_undo)
+        self.redo_button.setEnabled(self.session.can_redo)
         has_object = bool(self.last_result and self.last_result.has_object)
         self.accept_button.setEnabled(has_object)
         self.clear_button.setEnabled(bool(self.last_result and self.last_result.interactions))

@@ -158,7 +158,7 @@ def test_undoing_an_accepted_object_returns_to_its_clicks(qtbot, seg):
     wait_result(qtbot, seg, 1)
     seg.accept_object()
     qtbot.waitUntil(lambda: 2 in seg.label_map.names, timeout=5000)
-    assert seg.history == ["accept", "accept"] and not seg.markers.items
+    assert seg.session.history == ["accept", "accept"] and not seg.markers.items
 
     seg.undo()  # object 2 leaves the map and is the object being edited again, with its click
     assert 2 not in seg.label_map.names and not (seg.label_map.labels == 2).any()
@@ -182,7 +182,7 @@ def test_undoing_an_accepted_object_returns_to_its_clicks(qtbot, seg):
     qtbot.waitUntil(lambda: 2 in seg.label_map.names, timeout=5000)
     assert (seg.label_map.labels == 1).sum() > 0.8 * left.sum()
     assert (seg.label_map.labels == 2).sum() > 0.8 * right.sum()
-    assert seg.current_label == 3 and not seg.markers.items and seg.history == ["accept", "accept"]
+    assert seg.current_label == 3 and not seg.markers.items and seg.session.history == ["accept", "accept"]
 
 
 # 8. the job counter counts work, not views following a run ---------------------------------------------------

@@ -125,7 +125,7 @@ def test_brush_eraser_fill_with_undo_and_redo(qtbot, panel, workspace):
     drag(seg.view, [(20, 20), (20, 40), (20, 60)])
     painted = seg.label_map.labels.copy()
     assert painted[20, 20] == painted[20, 50] == seg.current_label and painted[30, 50] == 0
-    assert seg.history == ["map"]  # one stroke = one undo step
+    assert seg.session.history == ["map"]  # one stroke = one undo step
     seg.set_tool(TOOL_ERASER)
     drag(seg.view, [(20, 35), (20, 45)])
     assert seg.label_map.labels[20, 40] == 0 and seg.label_map.labels[20, 20] != 0
