@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from core.progress_bar import ProgressBar
+from core.cli.progress import ProgressBar
 
 
 def _print_problems(problems, limit: int = 20) -> None:

@@ -9,8 +9,8 @@ import signal
 import sys
 from pathlib import Path
 
+from core.cli.progress import ProgressBar
 from core.jobs import CancelToken
-from core.progress_bar import ProgressBar
 from core.training.config import PRECISIONS, STRATEGIES, Budget, RunConfig
 from core.training.run_folder import RunFolderError
 from core.training.runs import export_csv, find_runs, summarize

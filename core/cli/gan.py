@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from core.cli_training import (
+from core.cli.training import (
     add_budget_arguments,
     add_precision_argument,
     add_strategy_argument,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from core.progress_bar import ProgressBar
+from core.cli.progress import ProgressBar
 
 
 def cmd_propagate(args) -> int:

@@ -79,19 +79,19 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("--json", action="store_true", help="print one JSON object")
     info.add_argument("--no-tensorflow", action="store_true", help="skip importing TensorFlow")
     info.set_defaults(func=cmd_info)
-    from core.cli_training import add_subcommands
+    from core.cli.training import add_subcommands
 
     add_subcommands(sub)
-    from core import cli_seg
+    from core.cli import seg as cli_seg
 
     cli_seg.add_subcommands(sub)
-    from core.cli_gan import add_subcommands as add_gan_subcommands
+    from core.cli.gan import add_subcommands as add_gan_subcommands
 
     add_gan_subcommands(sub)
-    from core import cli_formats
+    from core.cli import formats as cli_formats
 
     cli_formats.add_subcommands(sub)
-    from core import cli_propagate
+    from core.cli import propagate as cli_propagate
 
     cli_propagate.add_subcommands(sub)
     return parser

@@ -6,14 +6,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from core.cli_training import (
+from core.cli.progress import ProgressBar
+from core.cli.training import (
     add_budget_arguments,
     add_precision_argument,
     add_strategy_argument,
     budget_from,
     run_training,
 )
-from core.progress_bar import ProgressBar
 
 
 def _class_weights(text: str | None):
@@ -239,7 +239,7 @@ def add_subcommands(sub) -> None:
     segment.add_argument("--overlay", action="store_true", help="also write <stem>_overlay.png")
     segment.add_argument("--tile", type=int, default=512, help="sliding-window tile side (default 512)")
     segment.add_argument("--overlap", type=int, default=64, help="tile overlap in pixels (default 64)")
-    from core.cli_formats import add_instance_arguments
+    from core.cli.formats import add_instance_arguments
 
     add_instance_arguments(segment, default=None)
     segment.add_argument("--weights", choices=("default", "best", "ema", "final", "checkpoint"), default="default",
