@@ -214,7 +214,7 @@ def main(argv=None) -> int:
     ours.add_argument("--lr-d", type=float, default=2e-4)
     ours.add_argument("--conditional", action="store_true", help="class-conditional (the reference is not)")
     ours.add_argument("--schedule", default="constant", choices=("constant", "cosine", "one-cycle"),
-                      help="both learning rates over the budget (default constant: a cosine did not help, README)")
+                      help="both learning rates over the budget (default constant: a cosine did not help, docs/benchmarks.md)")
     ours.add_argument("--warmup", type=float, default=0.0, help="share of the budget warming up (with --schedule)")
     args = parser.parse_args(argv)
 

@@ -1,6 +1,6 @@
 """Deciding a mask dataset's encoding and classes once, from every file's values.
 
-The rule (also in the README):
+The rule (also in docs/python-api.md):
 
 1. **Value space.** Palette PNGs whose palettes agree on every index they use are read by index
    (``palette``); palette PNGs with different palettes, and any mask with real colours, are read by colour

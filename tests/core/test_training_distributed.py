@@ -131,7 +131,7 @@ def test_mirrored_over_two_cpu_devices_tracks_the_single_device_loss(tmp_path):
 
 
 # MultiWorkerMirroredStrategy ----------------------------------------------------------------------------
-# The README's way: the same command on every worker, each with its own TF_CONFIG, default strategy (auto).
+# The documented way (docs/cli.md): the same command on every worker, each with its own TF_CONFIG, default strategy (auto).
 AUTO_WITHOUT_CONTEXT = textwrap.dedent("""
     from tensorflow.python.eager import context
     from core.training.strategy import resolve_auto
@@ -241,7 +241,7 @@ def test_multiworker_with_two_worker_processes_on_localhost(tmp_path):
 @pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_readme_train_seg_on_two_workers_stops_together_at_the_time_budget(tmp_path):
-    """`seggan train-seg` as the README documents it, the same command on both workers. A time budget is
+    """`seggan train-seg` as docs/cli.md documents it, the same command on both workers. A time budget is
     measured by each worker on its own clock: without agreeing, one worker left while the other waited in
     the next step's all-reduce, and the chief's run failed."""
     from tests.core.unet_helpers import write_folders
@@ -263,8 +263,8 @@ def test_readme_train_seg_on_two_workers_stops_together_at_the_time_budget(tmp_p
 
 
 def readme_two_worker_example() -> str:
-    """The README's shell block that starts two workers on one machine."""
-    blocks = re.findall(r"```sh\n(.*?)```", (REPO / "README.md").read_text(), re.DOTALL)
+    """The documented shell block that starts two workers on one machine (docs/cli.md)."""
+    blocks = re.findall(r"```sh\n(.*?)```", (REPO / "docs" / "cli.md").read_text(), re.DOTALL)
     examples = [block for block in blocks if "TF_CONFIG=" in block]
     assert len(examples) == 1, examples
     return examples[0]
@@ -273,7 +273,7 @@ def readme_two_worker_example() -> str:
 @pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_readme_two_worker_example_runs_as_written(tmp_path):
-    """The README's two-worker lines, run by bash as written (the TF_CONFIG quoting included). Only what a
+    """The documented two-worker lines, run by bash as written (the TF_CONFIG quoting included). Only what a
     test must change is changed: free ports, RUN, a 0.1-minute budget instead of 5 and a small model."""
     example = readme_two_worker_example()
     run = RunFolder(tmp_path / "run")
@@ -283,7 +283,7 @@ def test_readme_two_worker_example_runs_as_written(tmp_path):
              "--minutes 5": f"--minutes 0.1 {small}"}
     script = example
     for old, new in edits.items():
-        assert old in script, f"the README's example changed: {old!r} is gone:\n{example}"
+        assert old in script, f"the documented example changed: {old!r} is gone:\n{example}"
         script = script.replace(old, new)
     assert script.count("seggan train-gan") == 2 and script.count("TF_CONFIG=") == 2, example
     bin_dir = tmp_path / "bin"  # `seggan` on PATH, running this checkout's code (child_env's PYTHONPATH)
@@ -311,7 +311,7 @@ def test_readme_two_worker_example_runs_as_written(tmp_path):
 @pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_readme_train_gan_on_two_workers_stops_together_on_ctrl_c_at_either(tmp_path):
-    """`seggan train-gan` as the README documents it on both workers; Ctrl+C at the non-chief only stops both
+    """`seggan train-gan` as docs/cli.md documents it on both workers; Ctrl+C at the non-chief only stops both
     after the same step, each with a checkpoint, and the chief's run reads "stopped"."""
     run = RunFolder(tmp_path / "run")
     command = [*seggan_command(), "train-gan", "--data", "procedural", "--out", str(run.path), "--steps", "100000",
