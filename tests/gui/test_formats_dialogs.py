@@ -123,8 +123,8 @@ def test_export_from_the_menu_includes_the_edit_just_made(qtbot, window, workspa
     panel = window.segment_panel
     image = workspace.images_dir / "a.png"
     make_image(image, 40, 50)
-    panel.image_path = image
-    panel.label_map = LabelMap((40, 50))  # an edit the autosaver has not been asked to write yet
+    panel.session.image_path = image
+    panel.session.label_map = LabelMap((40, 50))  # an edit the autosaver has not been asked to write yet
     panel.label_map.set_mask(np.pad(np.ones((10, 10), bool), ((5, 25), (5, 35))), 1, name="cell 1")
     assert not workspace.mask_path(image).exists()
     window.export_dataset_action.trigger()
