@@ -21,6 +21,10 @@ RUN_COLORS = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148
               (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207)]
 COLUMNS = 2
 REDRAW_INTERVAL_MS = 250  # curves are redrawn at most 4 times a second, however fast rows arrive
+# One plot per redraw, the next ones STAGGER_MS later: repainting a plot whose range moved (axes, ticks, text)
+# costs up to ~15 ms, and all of them in one paint made the GUI's worst frame 40-55 ms while training
+# (benchmarks/ui_responsiveness.py --mode train-panel --diagnose: pyqtgraph's AxisItem.generateDrawSpecs).
+STAGGER_MS = 30
 
 
 EVALUATION_PREFIX = "validation/"
@@ -143,24 +147,25 @@ class CurvesView(QWidget):
                 touched.add((run, name))
         self._dirty |= touched
         if self._dirty and not self._redraw_timer.isActive():
-            self._redraw_timer.start()
+            self._redraw_timer.start(REDRAW_INTERVAL_MS)
 
     def flush(self) -> None:
-        """Draw what changed since the last redraw (called by the redraw timer). Creating a plot costs
-        ~20 ms, so at most one new plot is made per redraw; the rest wait for the next one."""
-        created = False
+        """Draw what changed since the last redraw (called by the redraw timer), one plot at a time: the
+        other plots' changes are drawn STAGGER_MS later, so the event loop paints in between. Creating a
+        plot costs ~20 ms, so a new plot is also made alone."""
+        group_drawn = None
         for key in sorted(self._dirty, key=lambda k: _group_order(metric_group(k[1]))):
             if key not in self.series:
                 self._dirty.discard(key)
                 continue
-            if metric_group(key[1]) not in self.plots:
-                if created:
-                    continue
-                created = True
+            group = metric_group(key[1])
+            if group_drawn is not None and group != group_drawn:
+                continue
+            group_drawn = group
             self._draw(key)
             self._dirty.discard(key)
         if self._dirty:
-            self._redraw_timer.start()
+            self._redraw_timer.start(STAGGER_MS)
 
     def flush_all(self) -> None:
         """Draw everything pending now (tests, screenshots)."""
