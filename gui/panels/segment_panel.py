@@ -69,7 +69,6 @@ class SegmentPanel(QWidget):
         super().__init__(parent)
         self.scene = scene
         self.bridge = bridge
-        self.workspace = workspace
         self.rgb: np.ndarray | None = None
         self.loaded = None  # the core.imageio.LoadedImage shown, for the pixel readout (stored values)
         self.last_result: ObjectResult | None = None
@@ -255,10 +254,13 @@ class SegmentPanel(QWidget):
     def image_path(self) -> Path | None:
         return self.session.image_path
 
+    @property
+    def workspace(self) -> Workspace | None:
+        return self.session.workspace
+
     # image ------------------------------------------------------------------------------------------
     def set_workspace(self, workspace: Workspace) -> None:
         self.autosaver.flush(5)
-        self.workspace = workspace
         self.session.workspace = workspace
         self.model_tools.set_workspace(workspace)
 
