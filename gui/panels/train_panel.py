@@ -3,23 +3,16 @@ run on a shared disk), compare runs' curves, browse every saved sample grid, exp
 
 from __future__ import annotations
 
-import datetime as dt
-import os
 from pathlib import Path
 
-import psutil
 from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QCheckBox,
-    QDoubleSpinBox,
     QGroupBox,
     QHBoxLayout,
-    QLabel,
     QListWidget,
     QListWidgetItem,
     QMenu,
-    QProgressBar,
     QPushButton,
     QSplitter,
     QStackedWidget,
@@ -27,33 +20,32 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from superqt import QLabeledSlider
 
-from core.jobs import Failed, Finished, Message, Progress, format_eta
+from core.jobs import Failed, Finished, Message, Progress
 from core.training.config import Budget, RunConfig
 from core.training.engine import TrainingControl, prepare_run, training_job
+from core.training.process_usage import ProcessUsage
 from core.training.run_folder import RunFolder, RunFolderError
-from core.training.run_states import LIVE_STATES
+from core.training.run_view import (
+    can_resume,
+    describe_run,
+    engine_check_config,
+    list_label,
+    new_run_dir,
+    resume_budget,
+    unique_runs,
+)
 from core.training.runs import export_csv, find_runs
 from core.training.watch import RunUpdate, watch_run_job
 from core.workspace import Workspace
-from gui.train import best_label
-from gui.train.curves import CurvesView
+from gui.train.run_status_view import RunStatusView, empty_state_text
 from gui.train.samples import SampleTimeline
 from gui.train.seg_setup import open_seg_setup
 from gui.widgets import file_dialogs
-from gui.widgets.elided_label import ElidedLabel
 from gui.widgets.empty_state import EmptyState
 from gui.workers import WorkerBridge
 
 PATH_ROLE = Qt.ItemDataRole.UserRole
-
-
-def engine_check_config() -> RunConfig:
-    """The built-in quick run: a tiny autoencoder on generated shapes (checks the machine can train)."""
-    return RunConfig(task="autoencoder-check", task_params={"size": 32, "dataset_size": 512, "width": 16},
-                     seed=0, batch_size=32, learning_rates={"main": 2e-3}, budget=Budget(steps=1500),
-                     log_every=10, sample_every=50, checkpoint_every=250, data_source="generated shapes")
 
 
 class TrainPanel(QWidget):
@@ -72,7 +64,7 @@ class TrainPanel(QWidget):
         self._runs_seen: tuple = ()  # (run dir, state) of every listed run, to tell others when it changes
         self.live = None  # (JobHandle, TrainingControl, run dir) of a run trained by this app
         self._live_progress: Progress | None = None
-        self._process = psutil.Process()
+        self._usage = ProcessUsage()
         self._build()
         self.set_workspace(workspace)
         self._resource_timer = QTimer(self)
@@ -116,68 +108,20 @@ class TrainPanel(QWidget):
         runs.addWidget(self.open_run_button)
         runs.addWidget(self.export_button)
 
-        self.curves = CurvesView()
-        self.curves.hovered.connect(self._on_hover)
-        curve_bar = QHBoxLayout()
-        curve_bar.addWidget(QLabel("Smoothing"))
-        self.smoothing = QLabeledSlider(Qt.Orientation.Horizontal)
-        self.smoothing.setRange(0, 99)
-        self.smoothing.setValue(60)
-        self.smoothing.valueChanged.connect(lambda v: self.curves.set_smoothing(v / 100))
-        curve_bar.addWidget(self.smoothing, 1)
-        self.log_y = QCheckBox("log y")
-        self.log_y.toggled.connect(self.curves.set_log_y)
-        curve_bar.addWidget(self.log_y)
-        self.hover_label = ElidedLabel(" ")
-        self.hover_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-
-        self.run_title = ElidedLabel("No run selected")  # long run names and states never widen the window
-        self.run_title.setStyleSheet("QLabel { font-weight: bold; }")
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1000)
-        self.progress.setValue(0)
-        self.progress.setFormat("—")
-        self.rate_label = ElidedLabel("")
-        self.pause_button = QPushButton("Pause")
-        self.pause_button.setCheckable(True)
+        self.status_view = RunStatusView()
+        view = self.status_view  # the panel's API (and its tests) name these widgets directly
+        self.curves, self.run_title, self.progress, self.rate_label = view.curves, view.run_title, view.progress, \
+            view.rate_label
+        self.pause_button, self.stop_button, self.lr_spin, self.lr_apply = view.pause_button, view.stop_button, \
+            view.lr_spin, view.lr_apply
+        self.resource_label = view.resource_label
         self.pause_button.toggled.connect(self._on_pause)
-        self.stop_button = QPushButton("Stop")
-        self.stop_button.setToolTip("Finish the current step, save a checkpoint and stop")
         self.stop_button.clicked.connect(self.stop_live)
-        self.lr_spin = QDoubleSpinBox()
-        self.lr_spin.setDecimals(7)
-        self.lr_spin.setRange(1e-7, 10.0)
-        self.lr_spin.setStepType(QDoubleSpinBox.StepType.AdaptiveDecimalStepType)
-        self.lr_spin.setPrefix("lr ")
-        self.lr_spin.setSpecialValueText("lr —")  # no run trained here: no learning rate to show
-        self.lr_spin.setValue(self.lr_spin.minimum())
-        self.lr_apply = QPushButton("Set")
-        self.lr_apply.setToolTip("Change the learning rate from the next step (logged in metrics.csv)")
         self.lr_apply.clicked.connect(self._apply_lr)
-        self.resource_label = QLabel("")
-        controls = QHBoxLayout()
-        controls.addWidget(self.progress, 1)
-        controls.addWidget(self.pause_button)
-        controls.addWidget(self.stop_button)
-        controls.addWidget(self.lr_spin)
-        controls.addWidget(self.lr_apply)
-        info = QHBoxLayout()
-        info.addWidget(self.rate_label, 1)
-        info.addWidget(self.resource_label)
-
-        center = QWidget()
-        center_layout = QVBoxLayout(center)
-        center_layout.setContentsMargins(0, 0, 0, 0)
-        center_layout.addWidget(self.run_title)
-        center_layout.addLayout(controls)
-        center_layout.addLayout(info)
-        center_layout.addLayout(curve_bar)
-        center_layout.addWidget(self.curves, 1)
-        center_layout.addWidget(self.hover_label)
         self.empty_state = EmptyState()
         self.center_stack = QStackedWidget()  # what to do next while no run is selected, else the run
         self.center_stack.addWidget(self.empty_state)
-        self.center_stack.addWidget(center)
+        self.center_stack.addWidget(self.status_view)
 
         samples_box = QGroupBox("Samples")
         samples = QVBoxLayout(samples_box)
@@ -202,14 +146,7 @@ class TrainPanel(QWidget):
         self.refresh_runs()
 
     def known_runs(self) -> list[Path]:
-        runs = find_runs(self.workspace.runs_dir) + [p for p in self.extra_runs if RunFolder(p).is_run()]
-        unique, seen = [], set()
-        for path in runs:
-            key = str(path.resolve())
-            if key not in seen:
-                seen.add(key)
-                unique.append(path.resolve())
-        return unique
+        return unique_runs(find_runs(self.workspace.runs_dir) + [p for p in self.extra_runs if RunFolder(p).is_run()])
 
     def refresh_runs(self) -> None:
         runs = self.known_runs()
@@ -240,8 +177,7 @@ class TrainPanel(QWidget):
 
     @staticmethod
     def _label_item(item: QListWidgetItem, status: dict) -> None:
-        step = f", step {status['step']}" if status.get("step") else ""
-        item.setText(f"{Path(item.data(PATH_ROLE)).name}\n    {status.get('state', 'unknown')}{step}")
+        item.setText(list_label(Path(item.data(PATH_ROLE)).name, status))
 
     def selected_runs(self) -> list[str]:
         return [item.data(PATH_ROLE) for item in self.run_list.selectedItems()]
@@ -306,7 +242,7 @@ class TrainPanel(QWidget):
             self.curves.add_rows(name, event.rows)
         if event.status is not None:
             self.statuses[run_dir] = event.status
-            self._show_evaluation(name, event.status)
+            self.status_view.show_evaluation(name, event.status)
             for item in self.run_list.findItems(name, Qt.MatchFlag.MatchStartsWith):
                 if item.data(PATH_ROLE) == run_dir:
                     self._label_item(item, event.status)
@@ -317,64 +253,15 @@ class TrainPanel(QWidget):
             if run_dir == self.primary:
                 self.timeline.set_steps(event.sample_steps)
 
-    def _show_evaluation(self, name: str, status: dict) -> None:
-        """The run's validation source in the curves' legend and its best step on the plots."""
-        validation = status.get("validation") or {}
-        if validation.get("on"):
-            self.curves.evaluation_labels[name] = best_label.validation_legend(validation)
-        best = status.get("best")
-        if best and best.get("step") is not None:
-            self.curves.set_best(name, int(best["step"]), best_label.best_marker(best), best.get("metric"))
-
     def _show_status(self) -> None:
         if self.primary is None:
-            self.run_title.setText("No run selected")
-            self.progress.setValue(0)
-            self.progress.setFormat("—")
-            self.rate_label.setText("")
+            self.status_view.clear()
             self._show_empty_state()
             return
         self.center_stack.setCurrentIndex(1)
         status = self.statuses.get(self.primary, {})
-        state = status.get("state", "…")
         live = self._is_live(self.primary)
-        source = "trained here" if live else (
-            "followed" if state in LIVE_STATES else "saved run")
-        self.run_title.setText(f"{Path(self.primary).name} — {state} ({source})")
-        step = int(status.get("step", 0) or 0)
-        total = status.get("total_steps")
-        eta = status.get("eta_s")
-        rate = None
-        progress = self._live_progress if live else None
-        if progress is not None:
-            step, total = progress.done, progress.total or total
-            eta = progress.eta_s if progress.eta_s is not None else eta  # a time budget: the status knows
-            rate = progress.rate
-        active = state in LIVE_STATES
-        eta_text = f" · ETA {format_eta(eta)}" if eta is not None and active else ""
-        if total:
-            self.progress.setValue(int(1000 * min(1.0, step / total)))
-            self.progress.setFormat(f"step {step} / {total}{eta_text}")
-        elif eta is not None and active and status.get("elapsed_s") is not None:
-            # a time budget: no step total, but the run knows how long it has left
-            elapsed = float(status["elapsed_s"])
-            self.progress.setValue(int(1000 * elapsed / max(elapsed + float(eta), 1e-9)))
-            self.progress.setFormat(f"step {step}{eta_text}")
-        else:
-            self.progress.setValue(1000 if state == "finished" else 0)
-            self.progress.setFormat(f"step {step}{eta_text}")
-        parts = [f"epoch {float(status['epoch']):.2f}"] if status.get("epoch") is not None else []
-        if status.get("images_per_s"):
-            parts.append(f"{float(status['images_per_s']):.0f} images/s")
-        if rate:
-            parts.append(f"{rate:.1f} steps/s")
-        if status.get("elapsed_s") is not None:
-            parts.append(f"elapsed {format_eta(float(status['elapsed_s']))}")
-        if status.get("strategy"):
-            parts.append(str(status["strategy"]))
-        if status.get("message"):
-            parts.append(str(status["message"]))
-        self.rate_label.setText(" · ".join(parts))
+        self.status_view.show_run(describe_run(Path(self.primary).name, status, live, self._live_progress))
         rates = status.get("learning_rates") or {}
         if rates and not self.lr_spin.hasFocus():
             self.lr_spin.setValue(float(next(iter(rates.values()))))
@@ -384,33 +271,14 @@ class TrainPanel(QWidget):
 
     def _show_empty_state(self) -> None:
         self.center_stack.setCurrentIndex(0)
-        if self.run_list.count():
-            self.empty_state.set_text(
-                "Select a run", "Click a run on the left to follow its curves and samples (Ctrl+click several "
-                "to compare them), or start another with <b>New run ▸ …</b>")
-        else:
-            self.empty_state.set_text(
-                "No training runs yet",
-                "<b>New run ▸ Engine check</b> trains a tiny model in under a minute, to see how training "
-                "looks here.<br><b>New run ▸ Segmentation model (U-Net)…</b> trains on this workspace's "
-                "images and masks.<br><b>New run ▸ GAN…</b> trains an image generator (procedural shapes "
-                "need no data).<br><br>A run started from the command line: <b>Open run folder…</b>")
-
-    def _on_hover(self, text: str) -> None:
-        self.hover_label.setText(text or " ")
+        self.empty_state.set_text(*empty_state_text(has_runs=self.run_list.count() > 0))
 
     # training here ---------------------------------------------------------------------------------
     def _is_live(self, run_dir: str | None) -> bool:
         return bool(self.live and run_dir and str(Path(self.live[2]).resolve()) == str(Path(run_dir).resolve()))
 
     def new_run_dir(self, prefix: str) -> Path:
-        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-        path = self.workspace.runs_dir / f"{prefix}-{stamp}"
-        counter = 1
-        while path.exists():
-            path = self.workspace.runs_dir / f"{prefix}-{stamp}-{counter}"
-            counter += 1
-        return path
+        return new_run_dir(self.workspace.runs_dir, prefix)
 
     def start_training(self, run_dir: str | Path, config: RunConfig | None, resume: bool = False,
                        budget: Budget | None = None):
@@ -451,10 +319,7 @@ class TrainPanel(QWidget):
         if self.primary is None:
             return
         status = self.statuses.get(self.primary) or RunFolder(self.primary).read_status()
-        budget = None
-        config = RunFolder(self.primary).read_config()
-        if status.get("state") == "finished" and config.budget.steps:
-            budget = Budget(steps=int(config.budget.steps) * 2)  # continue for as long again
+        budget = resume_budget(status, RunFolder(self.primary).read_config())
         self.start_training(self.primary, None, resume=True, budget=budget)
 
     def _on_live_event(self, event) -> None:
@@ -499,12 +364,9 @@ class TrainPanel(QWidget):
             control.set_learning_rate(name, self.lr_spin.value())
 
     def _update_controls(self) -> None:
-        live_selected = self._is_live(self.primary)
-        for widget in (self.pause_button, self.stop_button, self.lr_spin, self.lr_apply):
-            widget.setEnabled(live_selected)
+        self.status_view.set_live_controls(self._is_live(self.primary))
         state = self.statuses.get(self.primary, {}).get("state") if self.primary else None
-        self.resume_button.setEnabled(self.primary is not None and self.live is None
-                                      and state not in ("running", "paused", "stopping"))
+        self.resume_button.setEnabled(self.primary is not None and can_resume(state, self.live is not None))
         self.new_button.setEnabled(self.live is None)
         self.export_button.setEnabled(bool(self.selected_runs()))
 
@@ -521,25 +383,7 @@ class TrainPanel(QWidget):
             self.export_selected(path)
 
     def _update_resources(self) -> None:
-        process, whose = self._process, "this app"
-        status = self.statuses.get(self.primary, {}) if self.primary else {}
-        pid = int(status.get("pid", 0) or 0)
-        if pid and pid != os.getpid() and status.get("state") in LIVE_STATES:
-            try:
-                if pid != getattr(self, "_other_pid", None):
-                    self._other = psutil.Process(pid)
-                    self._other.cpu_percent(None)
-                    self._other_pid = pid
-                process, whose = self._other, f"training process {pid}"
-            except (psutil.Error, OSError):
-                pass
-        try:
-            cpu = process.cpu_percent(None)
-            rss = process.memory_info().rss / 2**20
-        except (psutil.Error, OSError):
-            self.resource_label.setText("")
-            return
-        self.resource_label.setText(f"CPU {cpu:.0f}% · memory {rss:.0f} MB ({whose})")
+        self.resource_label.setText(self._usage.line(self.statuses.get(self.primary, {}) if self.primary else {}))
 
     def shutdown(self) -> None:
         for handle in list(self.watchers.values()):
