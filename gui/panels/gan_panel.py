@@ -10,20 +10,11 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (
-    QComboBox,
-    QFormLayout,
-    QGroupBox,
-    QHBoxLayout,
-    QLabel,
-    QPushButton,
-    QSlider,
-    QSpinBox,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QWidget
 
+from core.gan.explorer_runs import ended_while_shown, run_choice
+from core.gan.pins import Pins
 from core.gan.render import (
     Exported,
     GifRequest,
@@ -37,18 +28,12 @@ from core.gan.render import (
 from core.jobs import Failed, Finished, Message
 from core.training.run_states import LIVE_STATES
 from core.training.runs import find_runs
-from gui.gan.grid_view import GridView, compose
+from gui.gan.explorer_ui import DIRECTIONS, NO_RUN_TEXT, SLIDER_STEPS, setup_ui
+from gui.gan.grid_view import compose
 from gui.qt_image import rgb_to_qimage
-from gui.train.samples import SampleView
 from gui.widgets import file_dialogs
-from gui.widgets.layout import never_widens
 from gui.workers import WorkerBridge
 
-NO_RUN_TEXT = ("No GAN run open.\n\nTrain a GAN in the Train panel (New run ▸ GAN…; the procedural shapes "
-               "need no data), or open a run folder (Open run folder… on the right).")
-DIRECTIONS = 6
-GRID_SIZES = (16, 36, 64)
-SLIDER_STEPS = 100  # interpolation slider resolution
 DIRECTION_RANGE = 3.0  # +- standard deviations
 
 
@@ -65,8 +50,7 @@ class GanPanel(QWidget):
         self.handle = None
         self.info: Loaded | None = None
         self.run_dir: str | None = None
-        self.pins: list[int] = []  # seeds of pin A (and B)
-        self.pin_classes: dict[int, int] = {}  # seed -> class its cell showed when pinned ("All classes" grids)
+        self.pin_set = Pins()  # pin A (and B), and the class each showed ("All classes" grids)
         self.grid_images: np.ndarray | None = None
         self.preview_image: np.ndarray | None = None
         self.render_times: list[float] = []  # perf_counter of each shown grid, for the frame rate readout
@@ -74,7 +58,7 @@ class GanPanel(QWidget):
         self.rendered_seeds: tuple[int, ...] = ()  # what the grid on screen shows
         self.rendered_class: int | None = None
         self._shown_state: str | None = None  # the state of the run on screen, as last seen
-        self._restore_pins: tuple | None = None  # pins to keep across a reload of the same run
+        self._restore_pins: Pins | None = None  # pins to keep across a reload of the same run
         self._build()
         self._set_enabled(False)
         if workspace is not None:
@@ -82,132 +66,7 @@ class GanPanel(QWidget):
 
     # layout ---------------------------------------------------------------------------------------------
     def _build(self) -> None:
-        self.grid_view = GridView()
-        self.grid_view.clear(NO_RUN_TEXT)
-        self.grid_view.clicked.connect(self.toggle_pin)
-        self.status_label = QLabel("Pick a GAN run: train one in the Train panel (New run ▸ GAN), or open a run folder.")
-        self.status_label.setWordWrap(True)
-        never_widens(self.status_label)  # it names run folders and weight files
-
-        run_box = QGroupBox("Generator")
-        run_layout = QVBoxLayout(run_box)
-        self.run_combo = QComboBox()
-        self.run_combo.setToolTip("GAN runs in the workspace's runs/ folder")
-        self.run_combo.activated.connect(self._on_run_chosen)
-        self.refresh_button = QPushButton("Refresh")
-        self.refresh_button.clicked.connect(self.refresh_runs)
-        self.model_button = QPushButton("Open run folder…")
-        self.model_button.clicked.connect(self._open_run_dialog)
-        row = QHBoxLayout()
-        row.addWidget(self.run_combo, 1)
-        row.addWidget(self.refresh_button)
-        run_layout.addLayout(row)
-        run_layout.addWidget(self.model_button)
-
-        sampling = QGroupBox("Sampling")
-        form = QFormLayout(sampling)
-        self.seed_spin = QSpinBox()
-        self.seed_spin.setRange(0, 2**31 - 100)
-        self.seed_spin.setToolTip("The grid shows seeds seed, seed+1, …; a seed always gives the same sample")
-        self.seed_spin.valueChanged.connect(self.request_grid)
-        self.reroll_button = QPushButton("Re-roll")
-        self.reroll_button.clicked.connect(self.reroll)
-        seed_row = QHBoxLayout()
-        seed_row.addWidget(self.seed_spin, 1)
-        seed_row.addWidget(self.reroll_button)
-        self.count_combo = QComboBox()
-        for count in GRID_SIZES:
-            self.count_combo.addItem(f"{count} samples", count)
-        self.count_combo.setCurrentIndex(len(GRID_SIZES) - 1)
-        self.count_combo.currentIndexChanged.connect(self.request_grid)
-        self.truncation = QSlider(Qt.Orientation.Horizontal)
-        self.truncation.setRange(0, 100)
-        self.truncation.setValue(100)
-        self.truncation.setToolTip("Pull samples toward the average: less variety, fewer odd samples")
-        self.truncation_label = QLabel("ψ 1.00")
-        self.truncation.valueChanged.connect(self._on_truncation)
-        trunc_row = QHBoxLayout()
-        trunc_row.addWidget(self.truncation, 1)
-        trunc_row.addWidget(self.truncation_label)
-        self.class_combo = QComboBox()
-        self.class_combo.addItem("(unconditional)", None)
-        self.class_combo.currentIndexChanged.connect(self._on_class)
-        form.addRow("Seed", seed_row)
-        form.addRow("Grid", self.count_combo)
-        form.addRow("Truncation", trunc_row)
-        form.addRow("Class", self.class_combo)
-        self.export_png_button = QPushButton("Export PNG…")
-        self.export_png_button.setToolTip("Save the grid as shown")
-        self.export_png_button.clicked.connect(self._export_png_dialog)
-        form.addRow(self.export_png_button)
-
-        pinned = QGroupBox("Pinned samples (click the grid)")
-        pinned_layout = QVBoxLayout(pinned)
-        self.pin_label = QLabel("A: –   B: –")
-        self.clear_pins_button = QPushButton("Clear pins")
-        self.clear_pins_button.clicked.connect(self.clear_pins)
-        self.preview = SampleView()
-        self.preview.setMinimumSize(160, 160)
-        self.preview.setText("Click a sample in the grid to pin it as A, another as B")
-        pin_row = QHBoxLayout()
-        pin_row.addWidget(self.pin_label, 1)
-        pin_row.addWidget(self.clear_pins_button)
-        pinned_layout.addLayout(pin_row)
-        pinned_layout.addWidget(self.preview, 1)
-
-        interp = QGroupBox("Interpolation A → B (slerp)")
-        interp_layout = QVBoxLayout(interp)
-        self.interp_slider = QSlider(Qt.Orientation.Horizontal)
-        self.interp_slider.setRange(0, SLIDER_STEPS)
-        self.interp_slider.valueChanged.connect(self._on_interp)
-        self.play_button = QPushButton("Play")
-        self.play_button.setCheckable(True)
-        self.play_button.toggled.connect(self._on_play)
-        self.export_gif_button = QPushButton("Export GIF…")
-        self.export_gif_button.clicked.connect(self._export_gif_dialog)
-        interp_layout.addWidget(self.interp_slider)
-        row = QHBoxLayout()
-        row.addWidget(self.play_button)
-        row.addWidget(self.export_gif_button)
-        interp_layout.addLayout(row)
-        self._play_timer = QTimer(self)
-        self._play_timer.setInterval(40)
-        self._play_timer.timeout.connect(self._advance)
-        self._play_direction = 1
-
-        directions = QGroupBox("Latent directions (PCA) — edit pin A")
-        dir_form = QFormLayout(directions)
-        self.direction_sliders: list[QSlider] = []
-        self.direction_labels: list[QLabel] = []
-        for index in range(DIRECTIONS):
-            slider = QSlider(Qt.Orientation.Horizontal)
-            slider.setRange(-100, 100)
-            slider.valueChanged.connect(self._on_direction)
-            label = QLabel(f"PC{index + 1}")
-            dir_form.addRow(label, slider)
-            self.direction_sliders.append(slider)
-            self.direction_labels.append(label)
-        self.reset_directions_button = QPushButton("Reset directions")
-        self.reset_directions_button.clicked.connect(self.reset_directions)
-        dir_form.addRow(self.reset_directions_button)
-
-        self.controls = [self.seed_spin, self.reroll_button, self.count_combo, self.truncation, self.class_combo,
-                         self.export_png_button, self.clear_pins_button, self.interp_slider, self.play_button,
-                         self.export_gif_button, self.reset_directions_button, *self.direction_sliders]
-
-        side = QVBoxLayout()
-        for box in (run_box, sampling, pinned, interp, directions):
-            side.addWidget(box)
-        side_widget = QWidget()
-        side_widget.setLayout(side)
-        side_widget.setFixedWidth(360)
-        left = QVBoxLayout()
-        left.addWidget(self.grid_view, 1)
-        left.addWidget(self.status_label)
-        body = QHBoxLayout(self)
-        body.setContentsMargins(4, 4, 4, 4)
-        body.addLayout(left, 1)
-        body.addWidget(side_widget)
+        setup_ui(self)
 
     def _set_enabled(self, enabled: bool) -> None:
         for widget in self.controls:
@@ -228,9 +87,7 @@ class GanPanel(QWidget):
         runs = find_runs(self.workspace.runs_dir, task="gan") if self.workspace is not None else []
         entries = [("(choose a GAN run)" if runs else "(no GAN runs yet)", None)]
         for path in runs:
-            state = RunFolder(path).read_status().get("state")
-            suffix = {"created": " (starting)", "running": " (training…)", "paused": " (paused)"}.get(state, "")
-            entries.append((path.name + suffix, str(path)))
+            entries.append((run_choice(path.name, RunFolder(path).read_status().get("state")), str(path)))
         extra = self.run_dir if self.run_dir and all(str(p) != self.run_dir for p in runs) else None
         if extra:
             entries.append((Path(extra).name, extra))
@@ -251,8 +108,8 @@ class GanPanel(QWidget):
         """The run on screen was loaded while it trained (from a checkpoint): when it ends, show its final
         generator, keeping the pins, rather than the early one it was loaded with."""
         previous, self._shown_state = self._shown_state, state
-        if previous in LIVE_STATES and state not in LIVE_STATES and self.info is not None:
-            keep = (list(self.pins), dict(self.pin_classes))
+        if ended_while_shown(previous, state) and self.info is not None:
+            keep = self.pin_set.copy()
             self.load_run(self.run_dir)
             self._restore_pins = keep
             self.status_message.emit(f"{Path(self.run_dir).name} has {state}: showing its final generator")
@@ -276,7 +133,7 @@ class GanPanel(QWidget):
         self._shown_state = RunFolder(self.run_dir).read_status().get("state")
         self._restore_pins = None
         self.info = None
-        self.pins, self.pin_classes = [], {}
+        self.pin_set = Pins()
         self._set_enabled(False)
         self.grid_view.clear("Loading the generator…")
         self.preview.set_pixmap(None)
@@ -326,20 +183,22 @@ class GanPanel(QWidget):
         self.mailbox.post(GridRequest(self.seeds, self.psi, self.class_id))
 
     @property
+    def pins(self) -> list[int]:
+        """Seeds of pin A (and B)."""
+        return self.pin_set.seeds
+
+    @property
     def preview_class(self) -> int | None:
-        """The class of the previews: the selected one, else the class pin A showed in its cell."""
-        if self.class_id is not None or not self.pins:
-            return self.class_id
-        return self.pin_classes.get(self.pins[0])
+        return self.pin_set.preview_class(self.class_id)
 
     def request_preview(self, interpolate: bool = False) -> None:
         if self.info is None or self.mailbox is None or not self.pins:
             return
-        if interpolate and len(self.pins) == 2:
-            request = PreviewRequest(self.pins[0], self.pins[1], t=self.interp_slider.value() / SLIDER_STEPS,
+        if interpolate and self.pin_set.both:
+            request = PreviewRequest(self.pin_set.a, self.pin_set.b, t=self.interp_slider.value() / SLIDER_STEPS,
                                      psi=self.psi, class_id=self.preview_class)
         else:
-            request = PreviewRequest(self.pins[0], psi=self.psi, class_id=self.preview_class, amounts=self.amounts)
+            request = PreviewRequest(self.pin_set.a, psi=self.psi, class_id=self.preview_class, amounts=self.amounts)
         self.mailbox.post(request)
 
     def reroll(self) -> None:
@@ -347,29 +206,22 @@ class GanPanel(QWidget):
 
     # pins -----------------------------------------------------------------------------------------------
     def toggle_pin(self, index: int) -> None:
-        seed = self.seeds[index]
-        if seed in self.pins:
-            self.pins.remove(seed)
-        else:
-            self.pins = (self.pins + [seed])[-2:]  # a third pin replaces the oldest
-            if self.info is not None and self.info.class_names:
-                self.pin_classes[seed] = index % len(self.info.class_names)
+        classes = len(self.info.class_names) if self.info is not None and self.info.class_names else 0
+        self.pin_set.toggle(self.seeds[index], index, classes)
         self._update_pin_controls()
         self.request_preview()
 
     def clear_pins(self) -> None:
-        self.pins = []
+        self.pin_set.clear()
         self.preview.set_pixmap(None)
         self.preview_image = None
         self._update_pin_controls()
 
     def _update_pin_controls(self) -> None:
-        names = [f"{'AB'[i]}: seed {seed}" for i, seed in enumerate(self.pins)]
-        self.pin_label.setText("   ".join(names) if names else "A: –   B: –")
-        seeds = self.seeds
-        self.grid_view.set_pinned({seeds.index(s): i for i, s in enumerate(self.pins) if s in seeds})
+        self.pin_label.setText(self.pin_set.label())
+        self.grid_view.set_pinned(self.pin_set.marks(self.seeds))
         ready = self.info is not None
-        two = ready and len(self.pins) == 2
+        two = ready and self.pin_set.both
         for widget in (self.interp_slider, self.play_button, self.export_gif_button):
             widget.setEnabled(two)
         for widget in (*self.direction_sliders, self.reset_directions_button):
@@ -459,8 +311,7 @@ class GanPanel(QWidget):
                                   + (" Still training: the final generator loads when the run ends."
                                      if self._shown_state in LIVE_STATES else ""))
         if self._restore_pins is not None:
-            self.pins, self.pin_classes = self._restore_pins
-            self._restore_pins = None
+            self.pin_set, self._restore_pins = self._restore_pins, None
             self._update_pin_controls()
             self.request_preview()
         self.loaded.emit(info)
@@ -497,9 +348,9 @@ class GanPanel(QWidget):
         return written
 
     def export_gif(self, path, frames: int = 24) -> bool:
-        if len(self.pins) != 2 or self.mailbox is None:
+        if not self.pin_set.both or self.mailbox is None:
             return False
-        self.mailbox.post(GifRequest(self.pins[0], self.pins[1], str(path), frames, self.psi, self.preview_class))
+        self.mailbox.post(GifRequest(self.pin_set.a, self.pin_set.b, str(path), frames, self.psi, self.preview_class))
         return True
 
     def _export_png_dialog(self) -> None:
