@@ -16,6 +16,21 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from core.training.metrics_log import FIXED_COLUMNS
 from core.training.smoothing import debiased_ema
+from gui.train.curve_model import (
+    EVALUATION_PREFIX,
+    PER_CLASS_GROUP,
+    Series,
+    group_order,
+    is_evaluation,
+    is_reference,
+    legend_at_bottom,
+    metric_group,
+    nice_ceiling,
+    plot_title,
+    readout,
+    series_label,
+    smoothing_of,
+)
 
 RUN_COLORS = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189), (140, 86, 75),
               (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207)]
@@ -25,77 +40,6 @@ REDRAW_INTERVAL_MS = 250  # curves are redrawn at most 4 times a second, however
 # costs up to ~15 ms, and all of them in one paint made the GUI's worst frame 40-55 ms while training
 # (benchmarks/ui_responsiveness.py --mode train-panel --diagnose: pyqtgraph's AxisItem.generateDrawSpecs).
 STAGGER_MS = 30
-
-
-EVALUATION_PREFIX = "validation/"
-FLOOR_SUFFIX = "_floor"
-EVALUATED = ("swd",)  # metrics that only the run's evaluation measures (sparse points, not batch means)
-PER_CLASS_GROUP = "IoU per class (validation)"
-TITLES = {
-    "loss": "loss",
-    "foreground_iou": "IoU of object classes (no background)",
-    "pixel_accuracy": "pixel accuracy",
-    "dice": "Dice of object classes (validation)",
-    PER_CLASS_GROUP: "IoU per class and mean (validation)",
-    "swd": "SWD to real images (lower is better)",
-}
-
-
-def metric_group(name: str) -> str:
-    """Which plot a metric goes to: 'validation/x' with 'x', per-class IoUs together, '<x>_floor' on 'x',
-    lr_* together, images_per_s alone, other 'a/b' by prefix, else by name."""
-    if name.startswith(EVALUATION_PREFIX):
-        rest = name[len(EVALUATION_PREFIX):]
-        if rest.startswith("iou/") or rest == "mean_iou":
-            return PER_CLASS_GROUP
-        return rest
-    if name.endswith(FLOOR_SUFFIX):
-        return name[: -len(FLOOR_SUFFIX)]
-    if name.startswith("lr_"):
-        return "learning rate"
-    if name == "images_per_s":
-        return "throughput (images/s)"
-    if "/" in name:
-        return name.split("/", 1)[0]
-    return name
-
-
-def is_evaluation(name: str) -> bool:
-    """A value the run's evaluation measured now and then (drawn as points, never smoothed)."""
-    return name.startswith(EVALUATION_PREFIX) or name in EVALUATED
-
-
-def is_reference(name: str) -> bool:
-    return name.endswith(FLOOR_SUFFIX)
-
-
-def series_label(name: str) -> str:
-    """The legend entry: what was measured, and on what."""
-    if is_reference(name):
-        return f"{name[: -len(FLOOR_SUFFIX)]} floor (real vs real)"
-    if name.startswith(EVALUATION_PREFIX):
-        rest = name[len(EVALUATION_PREFIX):]
-        if rest.startswith("iou/"):
-            return rest[4:]
-        return "mean over classes" if rest == "mean_iou" else "validation"
-    if name in EVALUATED:
-        return name
-    if name == "images_per_s" or name == "lr_main":
-        return ""  # alone on its plot (one optimizer), named by the title
-    return "training batches" if not name.startswith("lr_") else name[3:]
-
-
-def plot_title(group: str) -> str:
-    return TITLES.get(group, group.replace("_", " "))
-
-
-class _Series:
-    def __init__(self):
-        self.steps: list[float] = []
-        self.values: list[float] = []
-        self.raw = None
-        self.smooth = None
-        self.line = None  # reference series: an infinite horizontal line
 
 
 class CurvesView(QWidget):
@@ -111,7 +55,7 @@ class CurvesView(QWidget):
         self.smoothing = 0.6
         self.log_y = False
         self.plots: dict[str, pg.PlotItem] = {}
-        self.series: dict[tuple[str, str], _Series] = {}
+        self.series: dict[tuple[str, str], Series] = {}
         self.run_colors: dict[str, tuple] = {}
         self.best: dict[str, tuple[int, str]] = {}  # run -> (best step, label)
         self.evaluation_labels: dict[str, str] = {}  # run -> what its validation measured on, for the legend
@@ -141,7 +85,7 @@ class CurvesView(QWidget):
                     continue
                 series = self.series.get((run, name))
                 if series is None:
-                    series = self.series[(run, name)] = _Series()
+                    series = self.series[(run, name)] = Series()
                 series.steps.append(step)
                 series.values.append(value)
                 touched.add((run, name))
@@ -154,7 +98,7 @@ class CurvesView(QWidget):
         other plots' changes are drawn STAGGER_MS later, so the event loop paints in between. Creating a
         plot costs ~20 ms, so a new plot is also made alone."""
         group_drawn = None
-        for key in sorted(self._dirty, key=lambda k: _group_order(metric_group(k[1]))):
+        for key in sorted(self._dirty, key=lambda k: group_order(metric_group(k[1]))):
             if key not in self.series:
                 self._dirty.discard(key)
                 continue
@@ -221,7 +165,7 @@ class CurvesView(QWidget):
 
     def _relayout(self) -> None:
         self.graphics.clear()
-        for index, group in enumerate(sorted(self.plots, key=_group_order)):
+        for index, group in enumerate(sorted(self.plots, key=group_order)):
             self.graphics.addItem(self.plots[group], row=index // COLUMNS, col=index % COLUMNS)
 
     def _drop_empty_plots(self) -> None:
@@ -281,9 +225,7 @@ class CurvesView(QWidget):
         return RUN_COLORS[(classes.index(name) + 1) % len(RUN_COLORS)]
 
     def _smoothing_of(self, name: str) -> float:
-        if name == "images_per_s" or name.startswith("lr_") or is_evaluation(name) or is_reference(name):
-            return 0.0
-        return self.smoothing
+        return smoothing_of(name, self.smoothing)
 
     def _draw_reference(self, plot, series, color, label) -> None:
         value = float(series.values[-1])
@@ -368,7 +310,7 @@ class CurvesView(QWidget):
         if steps:
             hi = float(np.concatenate(steps).max())
             if hi > x1 or x1 > 2 * max(hi, 1) or x0 != 0:
-                plot.setXRange(0, _nice_ceiling(hi * 1.15), padding=0)
+                plot.setXRange(0, nice_ceiling(hi * 1.15), padding=0)
         if data.size:
             lo_v, hi_v = float(data.min()), float(data.max())
             if log:
@@ -384,28 +326,16 @@ class CurvesView(QWidget):
         self._place_legend(group)
 
     def _place_legend(self, group: str) -> None:
-        """The legend in the right-hand corner the curves leave free: scores that rise to the top (IoU,
-        accuracy) get it at the bottom, losses that fall get it at the top (it covered the curves there)."""
+        """The legend in the right-hand corner the curves leave free (see curve_model.legend_at_bottom)."""
         plot = self.plots[group]
         if plot.legend is None:
             return
         (x0, _), (y0, y1) = plot.vb.viewRange()
-        log = self.log_y or group == "learning rate"
-        shown = [(name, series) for (_, name), series in self.series.items()
+        shown = [series for (_, name), series in self.series.items()
                  if metric_group(name) == group and not is_reference(name) and series.steps]
         if not shown:
             return
-        last = max(series.steps[-1] for _, series in shown)  # the x range runs past the data; the data's end
-        top = bottom = 0
-        for _, series in shown:
-            steps = np.asarray(series.steps, dtype=np.float64)
-            values = np.asarray(series.values, dtype=np.float64)[steps >= x0 + 0.55 * (last - x0)]
-            if log:
-                values = np.log10(values[values > 0])
-            height = (values[np.isfinite(values)] - y0) / max(y1 - y0, 1e-12)
-            top += int(np.count_nonzero(height > 0.6))
-            bottom += int(np.count_nonzero(height < 0.4))
-        at_bottom = top > bottom
+        at_bottom = legend_at_bottom(shown, x0, y0, y1, self.log_y or group == "learning rate")
         if (plot.legend.opts["offset"][1] < 0) != at_bottom:  # the plot's own state: plots come and go
             plot.legend.setOffset((-4, -4) if at_bottom else (-4, 4))
 
@@ -423,38 +353,10 @@ class CurvesView(QWidget):
             plot.setLogMode(y=self.log_y or group == "learning rate")
         self.redraw()
 
-    # hover --------------------------------------------------------------------------------------------
+    # hover ---------------------------------------------------------------------------------------------
     def readout(self, group: str, step: float) -> str:
-        """The text for the metrics of one plot at the saved step nearest to ``step``; a sparse measurement
-        (validation) names the step it was measured at when that is not the step shown."""
-        parts = []
-        nearest_step = None
-        several = len({r for r, _ in self.series}) > 1
-        for (run, name), series in sorted(self.series.items(), key=lambda kv: is_evaluation(kv[0][1])):
-            if metric_group(name) != group or not series.steps:
-                continue
-            steps = np.asarray(series.steps)
-            index = int(np.clip(np.searchsorted(steps, step), 0, len(steps) - 1))
-            if index > 0 and abs(steps[index - 1] - step) < abs(steps[index] - step):
-                index -= 1
-            at = int(steps[index])
-            prefix = f"{run}: " if several else ""
-            if is_reference(name):
-                parts.append(f"{prefix}{name} {series.values[-1]:.5g}")
-                continue
-            if nearest_step is None:
-                nearest_step = at
-            weight = self._smoothing_of(name)
-            text = f"{prefix}{name} {series.values[index]:.5g}"
-            if weight > 0:
-                smoothed = debiased_ema(series.values[: index + 1], weight)[-1]
-                text += f" (smoothed {smoothed:.5g})"
-            elif at != nearest_step:
-                text += f" (at step {at})"
-            parts.append(text)
-        if nearest_step is None:
-            return ""
-        return f"step {nearest_step}: " + "; ".join(parts)
+        """The text for the metrics of one plot at the saved step nearest to ``step``."""
+        return readout(self.series, group, step, self.smoothing)
 
     def _on_mouse(self, event) -> None:
         position = event[0]
@@ -479,20 +381,3 @@ def _let_title_shrink(title: pg.LabelItem) -> None:
 
     title.updateMin = update_without_min_width
     title.updateMin()
-
-
-def _nice_ceiling(value: float) -> float:
-    """The smallest of 1, 2, 2.5, 5 x 10^k that is >= value."""
-    if value <= 0:
-        return 1.0
-    exponent = np.floor(np.log10(value))
-    for factor in (1.0, 2.0, 2.5, 5.0, 10.0):
-        candidate = factor * 10**exponent
-        if candidate >= value:
-            return float(candidate)
-    return float(10 ** (exponent + 1))
-
-
-def _group_order(group: str) -> tuple:
-    late = {"learning rate": 2, "throughput (images/s)": 3}
-    return (late.get(group, 1 if "loss" not in group else 0), group)

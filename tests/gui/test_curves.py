@@ -112,3 +112,14 @@ def test_a_long_title_does_not_widen_its_plot(qtbot):
     width = view.graphics.viewport().width()
     for plot in view.plots.values():
         assert plot.sceneBoundingRect().right() <= width + 1  # no plot pushed out of view
+
+
+def test_curve_model_places_legends_where_curves_are_not_and_rounds_axes():
+    from gui.train.curve_model import Series, legend_at_bottom, nice_ceiling
+
+    rising, falling = Series(), Series()
+    rising.steps, rising.values = list(range(10)), [0.1 * i for i in range(10)]
+    falling.steps, falling.values = list(range(10)), [1 - 0.1 * i for i in range(10)]
+    assert legend_at_bottom([rising], 0, 0.0, 1.0, log=False)  # a score ends high: legend below
+    assert not legend_at_bottom([falling], 0, 0.0, 1.0, log=False)  # a loss ends low: legend above
+    assert [nice_ceiling(v) for v in (0, 0.7, 1, 1.2, 2.2, 3, 7, 11)] == [1, 1, 1, 2, 2.5, 5, 10, 20]
