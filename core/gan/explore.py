@@ -19,6 +19,7 @@ from core.gan.latent import latent_for_seed, latents_for_seeds, slerp, truncate
 from core.gan.models import GanArch, build_generator
 from core.gan.task import tile, to_uint8
 from core.runtime import tensorflow
+from core.training.run_weights import load_run_weights
 
 
 class GanRunError(ValueError):
@@ -90,34 +91,11 @@ class GanExplorer:
         except (TypeError, ValueError) as exc:
             raise GanRunError(f"{run}: bad architecture record ({exc})") from None
         generator = build_generator(arch, name="generator_ema")
-        source = ""
-        from core.training.weights import read_manifest, variant_file
-
-        # The run's default weights first (the snapshot with the best sample quality), then the final ones.
-        default = read_manifest(run / "model").get("default")
-        preferred = variant_file(run / "model", default, "generator_ema") if default else None
-        for weights in [p for p in (preferred,) if p] + [run / "model" / f"{name}.weights.h5"
-                                                          for name in ("generator_ema", "generator")]:
-            if weights.is_file():
-                try:
-                    generator.load_weights(weights)
-                except Exception as exc:  # noqa: BLE001 - h5py and Keras raise many types for bad files
-                    raise GanRunError(f"{weights}: cannot load these weights into the recorded architecture "
-                                      f"({type(exc).__name__}: {exc})") from None
-                source = str(weights)
-                break
-        else:
-            source = cls._restore_checkpoint(run, generator)
-        return cls(generator, arch, info.get("class_names", ()), source)
-
-    @staticmethod
-    def _restore_checkpoint(run: Path, generator) -> str:
-        tf = tensorflow()
-        latest = tf.train.latest_checkpoint(str(run / "checkpoints"))
-        if latest is None:
-            raise GanRunError(f"{run}: no saved generator yet (no model/ weights and no checkpoint)")
-        tf.train.Checkpoint(model_generator_ema=generator).restore(latest).expect_partial()
-        return latest
+        # The run's default weights (the snapshot with the best sample quality), else its final EMA (or plain)
+        # generator, else the newest checkpoint of a run still training.
+        loaded = load_run_weights(generator, run, "generator_ema", final_names=("generator_ema", "generator"),
+                                  newest=False, label="generator", error=GanRunError)
+        return cls(generator, arch, info.get("class_names", ()), loaded.path)
 
     # sampling ---------------------------------------------------------------------------------------------
     @property

@@ -18,6 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from core.jobs import CancelToken, Emit, Message, ProgressReporter
+from core.training import run_weights
+from core.training.run_weights import WEIGHT_CHOICES, LoadedWeights  # noqa: F401 - imported from here too
 from core.unet.model import UNetSpec, build_unet, probabilities_from_logits
 
 DEFAULT_TILE = 512
@@ -163,56 +165,10 @@ def _read_run_config(run_dir: Path):
     return run, config
 
 
-WEIGHT_CHOICES = ("default", "best", "ema", "final", "checkpoint")
-
-
-@dataclass(frozen=True)
-class LoadedWeights:
-    variant: str  # best, ema, final or checkpoint
-    path: str
-    description: str  # for people: "best validated weights (step 512, validation/foreground_iou 0.861, ...)"
-
-
 def load_run_weights(model, run_dir: str | os.PathLike, variant: str = "default") -> LoadedWeights:
-    """Load a run's weights into ``model``. ``default`` is what the run recorded in model/weights.json (its
-    best validated weights, else its averaged, else its final weights); a run that recorded nothing yet gives
-    its final weights or, if newer, its latest checkpoint (so a run still training can already segment).
-    ``best``, ``ema``, ``final`` or ``checkpoint`` ask for one of them."""
-    from core.runtime import tensorflow
-    from core.training.weights import describe_variant, read_manifest, variant_file
-
-    if variant not in WEIGHT_CHOICES:
-        raise SegmenterError(f"weights must be one of {', '.join(WEIGHT_CHOICES)}, not {variant!r}")
-    run, _ = _read_run_config(Path(run_dir))
-    manifest = read_manifest(run.model_dir)
-    wanted = manifest.get("default") if variant == "default" else variant
-    if wanted and wanted != "checkpoint":
-        path = variant_file(run.model_dir, wanted, "unet")
-        if path is None and wanted == "final" and (run.model_dir / "unet.weights.h5").is_file():
-            path = run.model_dir / "unet.weights.h5"  # a run from before weights.json
-        if path is not None:
-            model.load_weights(path)
-            return LoadedWeights(wanted, str(path), describe_variant(wanted, manifest["variants"].get(wanted)))
-        if variant != "default":
-            offered = ", ".join(sorted(manifest["variants"])) or "none recorded"
-            raise SegmenterError(f"{run_dir}: no {variant} weights (the run has: {offered})")
-    final = run.model_dir / "unet.weights.h5"
-    checkpoint = tensorflow().train.latest_checkpoint(str(run.checkpoints_dir))
-    final_newer = final.is_file() and (checkpoint is None or final.stat().st_mtime >= _mtime(checkpoint))
-    if final_newer and variant != "checkpoint":
-        model.load_weights(final)
-        return LoadedWeights("final", str(final), describe_variant("final", None))
-    if checkpoint is None:
-        raise SegmenterError(f"{run_dir}: no weights yet (the run has not saved a checkpoint)")
-    tf = tensorflow()
-    tf.train.Checkpoint(model_unet=model).restore(checkpoint).expect_partial()
-    step = checkpoint.rsplit("-", 1)[-1]
-    return LoadedWeights("checkpoint", checkpoint, f"{describe_variant('checkpoint', None)}, step {step}")
-
-
-def _mtime(checkpoint_prefix: str) -> float:
-    index = Path(checkpoint_prefix + ".index")
-    return index.stat().st_mtime if index.exists() else 0.0
+    """Load a U-Net run's weights into ``model`` (see core.training.run_weights for which weights)."""
+    _read_run_config(Path(run_dir))  # a U-Net run folder, or a SegmenterError saying what it is
+    return run_weights.load_run_weights(model, run_dir, "unet", variant, error=SegmenterError)
 
 
 def load_segmenter(run_dir: str | os.PathLike, tile: int = DEFAULT_TILE, overlap: int = DEFAULT_OVERLAP,
