@@ -18,15 +18,15 @@ run: $(STAMP)
 
 # ruff, and the import contracts of pyproject.toml ([tool.importlinter]): DESIGN.md's layering as checks.
 lint: $(STAMP)
-	$(VENV)/bin/ruff check core gui tests benchmarks
+	$(VENV)/bin/ruff check core gui tests benchmarks tools
 	$(VENV)/bin/lint-imports
 
 test: lint
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(PYTEST_ARGS)
 
-# Renders the main window and each panel in a real X window under Xvfb (needs xvfb-run).
+# Renders the main window and each panel in a real X window under Xvfb (needs xvfb-run); tools/screenshots.
 screenshots: $(STAMP)
-	QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1600x1000x24" $(PY) -m gui.screenshots $(SHOTS)
+	QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1600x1000x24" $(PY) -m tools.screenshots $(SHOTS)
 
 bench: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/ui_responsiveness.py

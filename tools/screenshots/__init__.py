@@ -1,0 +1,1 @@
+"""The documentation's screenshots, rendered under Xvfb: ``python -m tools.screenshots DIR``."""
