@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from core.palette import label_colors
 from gui.qt_image import outlined_labels_rgba, rgb_to_qimage
+from gui.style import colour
 
 OVERLAY_TILE = 512  # pixels per side of a label-overlay tile
 PYRAMID_MIN_SIDE = 1024  # halve a large image for zoomed-out display until it is this small
@@ -34,7 +35,7 @@ class ImageScene(QGraphicsScene):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.setBackgroundBrush(QColor(38, 40, 44))
+        self.setBackgroundBrush(colour("canvas_background"))
         # The image is drawn by each view's drawBackground from a pyramid of pixmaps, at the level that
         # view's zoom needs: redrawing a 12-megapixel pixmap scaled down on every overlay change would cost
         # ~100 ms a frame.
@@ -311,7 +312,7 @@ class ImageView(QGraphicsView):
         font = painter.font()
         font.setPointSizeF(font.pointSizeF() * 1.25)
         painter.setFont(font)
-        painter.setPen(QColor(200, 203, 210))
+        painter.setPen(colour("canvas_text"))
         area = self.viewport().rect().adjusted(48, 48, -48, -48)
         painter.drawText(area, int(Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap), self.empty_text)
         painter.restore()

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from core.jobs import Failed, Finished, Message, Progress
 from core.workspace import Workspace
+from gui.style import colour
 from gui.workers import WorkerBridge
 
 EXPORT_FORMATS = (
@@ -195,7 +196,7 @@ class ExportDialog(_JobDialog):
             item.setCheckState(Qt.CheckState.Checked if current in (None, path.name) else Qt.CheckState.Unchecked)
             item.setToolTip("has a mask" if has_mask else "no mask yet: exported as an image without objects")
             if not has_mask:
-                item.setForeground(Qt.GlobalColor.gray)
+                item.setForeground(colour("text_disabled"))
             self.image_list.addItem(item)
         images_box = QWidget()
         images_layout = QVBoxLayout(images_box)

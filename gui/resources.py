@@ -1,5 +1,6 @@
 """The app's own static files, from the top-level ``resources/`` folder (packaged next to ``gui/``): the
-application icon and the Linux desktop entry. The one place that knows where they are."""
+application icon, the Linux desktop entry, and the style sheet and palette (read by gui/style.py). The one
+place that knows where they are."""
 
 from __future__ import annotations
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QPainter, QPen
+from PySide6.QtGui import QImage, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from gui.qt_image import rgb_to_qimage
+from gui.style import colour
 
-PIN_COLOURS = (QColor(255, 160, 40), QColor(60, 200, 255))  # A, B
+PIN_COLOURS = (colour("pin_a"), colour("pin_b"))  # A, B
 GAP = 1
 
 
@@ -85,9 +86,9 @@ class GridView(QWidget):
 
     def paintEvent(self, event) -> None:  # noqa: N802 - Qt API
         painter = QPainter(self)
-        painter.fillRect(self.rect(), QColor(32, 34, 38))
+        painter.fillRect(self.rect(), colour("grid_background"))
         if self.image is None:
-            painter.setPen(QColor(200, 203, 210))
+            painter.setPen(colour("grid_text"))
             font = painter.font()
             font.setPointSizeF(font.pointSizeF() * 1.25)
             painter.setFont(font)
@@ -103,7 +104,7 @@ class GridView(QWidget):
             painter.setPen(QPen(PIN_COLOURS[pin], 3))
             painter.drawRect(rect)
             painter.fillRect(QRectF(rect.x(), rect.y(), 16, 16), PIN_COLOURS[pin])
-            painter.setPen(QColor(0, 0, 0))
+            painter.setPen(colour("pin_label"))
             painter.drawText(QRectF(rect.x(), rect.y(), 16, 16), Qt.AlignmentFlag.AlignCenter, "AB"[pin])
 
     def mousePressEvent(self, event) -> None:  # noqa: N802 - Qt API

@@ -6,6 +6,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
+from gui.style import set_role
+
 # (panel index in the main window's tabs, title, text)
 PAGES: tuple[tuple[int, str, str], ...] = (
     (0, "Image: look at a picture",
@@ -42,7 +44,7 @@ class GettingStartedDialog(QDialog):
         self.page = 0
         self.counter = QLabel()
         self.title = QLabel()
-        self.title.setStyleSheet("QLabel { font-size: 15pt; font-weight: bold; }")
+        set_role(self.title, "help-title")
         self.text = QLabel()
         self.text.setWordWrap(True)
         self.text.setTextFormat(Qt.TextFormat.RichText)

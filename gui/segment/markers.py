@@ -4,11 +4,12 @@ with the segmenter's undo and redo."""
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF
-from PySide6.QtGui import QBrush, QColor, QPainterPath, QPen
+from PySide6.QtGui import QBrush, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem, QGraphicsPathItem, QGraphicsScene
 
-POSITIVE = QColor(40, 200, 70)
-NEGATIVE = QColor(230, 50, 50)
+from gui.style import colour
+
+POSITIVE, NEGATIVE = colour("click_positive"), colour("click_negative")
 MARKER_RADIUS = 5.0  # screen pixels at any zoom
 
 
@@ -24,7 +25,7 @@ class ClickMarkers:
         item.setPos(QPointF(col + 0.5, row + 0.5))
         item.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)  # same size at every zoom
         item.setBrush(QBrush(POSITIVE if positive else NEGATIVE))
-        item.setPen(QPen(QColor(255, 255, 255), 1.5))
+        item.setPen(QPen(colour("marker_outline"), 1.5))
         return self._add(item)
 
     def scribble(self, points, positive: bool) -> QGraphicsItem:

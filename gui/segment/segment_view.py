@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, Qt, Signal
-from PySide6.QtGui import QColor, QPen
+from PySide6.QtGui import QPen
 from PySide6.QtWidgets import QGraphicsEllipseItem
 
 from gui.canvas import ImageScene, ImageView
+from gui.style import colour
 
 TOOL_CLICK, TOOL_BRUSH, TOOL_ERASER, TOOL_FILL = "click", "brush", "eraser", "fill"
 
@@ -29,7 +30,7 @@ class SegmentView(ImageView):
         self._stroking = False
         self._press: tuple[QPointF, bool, list] | None = None  # click tool: start, positive, points
         self._cursor = QGraphicsEllipseItem()
-        self._cursor.setPen(QPen(QColor(255, 255, 255, 220), 0))
+        self._cursor.setPen(QPen(colour("brush_cursor"), 0))
         self._cursor.setZValue(10)
         self._cursor.setVisible(False)
         scene.addItem(self._cursor)

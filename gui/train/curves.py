@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from core.training.metrics_log import FIXED_COLUMNS
 from core.training.smoothing import debiased_ema
+from gui.style import colour
 from gui.train.curve_model import (
     EVALUATION_PREFIX,
     PER_CLASS_GROUP,
@@ -48,7 +49,7 @@ class CurvesView(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.graphics = pg.GraphicsLayoutWidget()
-        self.graphics.setBackground("w")
+        self.graphics.setBackground(colour("curves_background"))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.graphics)

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 from superqt import QLabeledSlider
 
 from core.training.run_view import PROGRESS_SCALE, RunDisplay
+from gui.style import set_role
 from gui.train import best_label
 from gui.train.curves import CurvesView
 from gui.widgets.elided_label import ElidedLabel
@@ -56,7 +57,7 @@ class RunStatusView(QWidget):
         self.curves.hovered.connect(lambda text: self.hover_label.setText(text or " "))
 
         self.run_title = ElidedLabel("No run selected")  # long run names and states never widen the window
-        self.run_title.setStyleSheet("QLabel { font-weight: bold; }")
+        set_role(self.run_title, "heading")
         self.progress = QProgressBar()
         self.progress.setRange(0, PROGRESS_SCALE)
         self.rate_label = ElidedLabel("")

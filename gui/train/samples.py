@@ -15,6 +15,7 @@ from core.imageio import load_image
 from core.jobs import Failed, Finished
 from core.training.run_folder import RunFolder
 from gui.qt_image import rgb_to_qimage
+from gui.style import set_role
 from gui.workers import WorkerBridge
 
 
@@ -31,7 +32,7 @@ class SampleView(QLabel):
         self.setWordWrap(True)
         self.setMinimumSize(200, 160)
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
-        self.setStyleSheet("QLabel { background: #202226; color: #aaa; }" if dark else "QLabel { color: #666; }")
+        set_role(self, "sample-dark" if dark else "hint")  # resources/style.qss
 
     def setText(self, text: str) -> None:  # noqa: N802 - Qt API
         """The text shown while there is no picture (QLabel drops its text when given a pixmap)."""

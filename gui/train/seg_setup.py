@@ -41,6 +41,7 @@ from core.unet.preview import DatasetPreview, preview_dataset
 from core.unet.setup import SegHyperparameters, fit_crop, machine_defaults, unet_run_config
 from core.workspace import Workspace
 from gui.qt_image import rgb_to_qimage
+from gui.style import set_role
 from gui.train.precision_combo import precision_combo
 from gui.widgets import file_dialogs
 from gui.workers import WorkerBridge
@@ -115,13 +116,13 @@ class SegSetupDialog(QDialog):
         self.masks_row = _PathRow("Masks", self._schedule_scan)
         self.folder_row = _PathRow("Folder", self._schedule_scan)
         self.workspace_label = QLabel(str(self.workspace.root))
-        self.workspace_label.setStyleSheet("QLabel { color: #666; }")
+        set_role(self.workspace_label, "hint")
         data.addWidget(self.source)
         for widget in (self.workspace_label, self.images_row, self.masks_row, self.folder_row):
             data.addWidget(widget)
         self.summary = QLabel("")
         self.summary.setWordWrap(True)
-        self.summary.setStyleSheet("QLabel { font-weight: bold; }")
+        set_role(self.summary, "heading")
         data.addWidget(self.summary)
         data.addWidget(self._build_masks_box())
         self.pairs = QListWidget()
@@ -224,7 +225,7 @@ class SegSetupDialog(QDialog):
         form.addRow("Precision", self.precision)
         self.error = QLabel("")
         self.error.setWordWrap(True)
-        self.error.setStyleSheet("QLabel { color: #b00020; }")
+        set_role(self.error, "error")
         form.addRow(self.error)
 
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)

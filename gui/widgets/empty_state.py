@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from gui.style import set_role
 from gui.widgets.layout import never_widens
 
 
@@ -13,12 +14,12 @@ class EmptyState(QWidget):
         super().__init__(parent)
         self.title = QLabel()
         self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.title.setStyleSheet("QLabel { font-size: 16pt; font-weight: bold; color: #555; }")
+        set_role(self.title, "empty-title")  # resources/style.qss
         self.text = QLabel()
         self.text.setWordWrap(True)
         self.text.setTextFormat(Qt.TextFormat.RichText)
         self.text.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
-        self.text.setStyleSheet("QLabel { font-size: 11pt; color: #555; }")
+        set_role(self.text, "empty-text")
         self.text.setMaximumWidth(560)
         never_widens(self.title)
         row = QHBoxLayout()  # the text column centred, at most 560 px wide, narrower when the panel is
