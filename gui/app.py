@@ -37,9 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     from gui.resources import APP_ID, app_icon
 
     app.setWindowIcon(app_icon())  # every window, the taskbar and (X11) _NET_WM_ICON
-    from gui.style import apply_style
+    from gui.style import load_style
 
-    apply_style(app)  # resources/style.qss, with resources/palette.json's colours
+    load_style()  # resources/style.qss, with resources/palette.json's colours
     app.setDesktopFileName(APP_ID)  # matches the installed desktop entry (Wayland takes the icon from it)
     settings = QSettings("SegGAN", "SegGAN Studio")
     workspace_path = args.workspace or settings.value("workspace/path") or None

@@ -10,7 +10,6 @@ from PySide6.QtWidgets import QApplication
 from core.workspace import ensure_default_workspace
 from gui.gc_guard import collect_in_gui_thread, restore_automatic_collection
 from gui.main_window import MainWindow
-from gui.style import apply_style
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -20,14 +19,6 @@ def gui_thread_garbage_collection(qapp):
     collect_in_gui_thread()
     yield
     restore_automatic_collection()
-
-
-@pytest.fixture(scope="session", autouse=True)
-def app_style(qapp):
-    """As in the app (gui.app.main): the style sheet of resources/, so tests see the widgets users see."""
-    apply_style(qapp)
-    yield
-    qapp.setStyleSheet("")
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QLabel
 
 from gui.resources import resource_path
 from gui.style import colour, palette, style_sheet
@@ -22,8 +23,8 @@ def test_every_palette_colour_is_valid_and_the_sheet_uses_only_palette_colours()
     assert not re.findall(r"#[0-9a-fA-F]{3,8}", rules)  # the sheet names palette colours, has none of its own
 
 
-def test_a_role_gets_its_style_from_the_application_sheet(qtbot, qapp):
-    assert qapp.styleSheet() == style_sheet()  # applied once for the session, as gui.app does at start-up
+def test_a_role_gets_its_style_from_the_sheet_and_other_widgets_keep_the_native_style(qtbot, qapp):
+    assert qapp.styleSheet() == ""  # an application-wide sheet would change every widget's metrics
     empty = EmptyState("No runs", "text")
     qtbot.addWidget(empty)
     empty.show()
@@ -34,3 +35,8 @@ def test_a_role_gets_its_style_from_the_application_sheet(qtbot, qapp):
     muted = QColor(palette()["text_muted"])
     assert empty.title.palette().color(QPalette.ColorRole.WindowText) == muted
     assert empty.text.palette().color(QPalette.ColorRole.WindowText) == muted
+    plain = QLabel("no role")
+    qtbot.addWidget(plain)
+    plain.ensurePolished()
+    assert plain.styleSheet() == "" and not plain.font().bold() and plain.palette().color(
+        QPalette.ColorRole.WindowText) != muted

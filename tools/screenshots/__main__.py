@@ -45,11 +45,11 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     from gui.gc_guard import application
     from gui.resources import app_icon
-    from gui.style import apply_style
+    from gui.style import load_style
 
     app = application()  # garbage is collected on the GUI thread only (gui/gc_guard.py)
     app.setWindowIcon(app_icon())
-    apply_style(app)  # as gui/app.py does at start-up
+    load_style()  # as gui/app.py does at start-up
     if first_use:
         with tempfile.TemporaryDirectory(prefix="seggan-shots-") as tmp:
             first_use_scenes(Path(tmp), out)
