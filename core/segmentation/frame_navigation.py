@@ -24,18 +24,24 @@ class FrameNavigator:
         self.decode = decode
         self.on_changed = on_changed
         self.count = 0  # frames of the open image; 0: no image, 1: a single image
-        self.names: tuple[str, ...] = ()
+        self._name: Callable[[int], str] = lambda index: ""
         self.shown = 0  # the frame on screen
         self.wanted = 0  # the frame last asked for
         self.loading: int | None = None  # the frame being decoded, if any
         self.decodes = 0  # decodes started since the stack was opened (coalescing shows as decodes < requests)
 
     # the open image ---------------------------------------------------------------------------------
-    def open(self, count: int, names: Sequence[str] = (), index: int = 0) -> None:
+    def open(self, count: int, names: Sequence[str] | Callable[[int], str] = (), index: int = 0) -> None:
         """A new image of ``count`` frames, frame ``index`` already decoded and shown (opening an image
-        decodes a frame anyway). A decode still running for the previous image is forgotten."""
+        decodes a frame anyway). ``names``: the frames' names, or a function giving frame i's name (a
+        sequence of 10 000 files need not list them all). A decode still running for the previous image
+        is forgotten."""
         self.count = max(0, int(count))
-        self.names = tuple(str(n) for n in names)
+        if callable(names):
+            self._name = names
+        else:
+            listed = tuple(str(n) for n in names)
+            self._name = lambda index: listed[index] if index < len(listed) else ""
         self.shown = self.wanted = self._clamp(index)
         self.loading = None
         self.decodes = 0
@@ -53,7 +59,7 @@ class FrameNavigator:
         return self.loading is not None
 
     def name(self, index: int) -> str:
-        return self.names[index] if 0 <= index < len(self.names) else ""
+        return str(self._name(index)) if 0 <= index < self.count else ""
 
     def describe(self, index: int | None = None) -> str:
         """"frame 3 / 30 · name" (1-based, as people count frames) for ``index`` (default: the wanted one)."""

@@ -79,3 +79,12 @@ def test_opening_another_image_forgets_the_running_decode():
     assert nav.decoded(7) is False and nav.shown == 0 and decodes == [7]
     nav.close()
     assert not nav.is_stack and nav.count == 0
+
+
+def test_names_may_come_from_a_function():
+    asked = []
+    nav = FrameNavigator()
+    nav.open(10_000, lambda index: asked.append(index) or f"frame_{index:05d}.png")
+    nav.last()
+    assert nav.describe() == "frame 10000 / 10000 · frame_09999.png" and asked == [9999]
+    assert nav.name(10_000) == ""
