@@ -25,6 +25,7 @@ from gui.recent import RecentPaths
 from gui.resources import app_icon
 from gui.widgets import file_dialogs
 from gui.widgets.elided_label import ElidedLabel
+from gui.widgets.frame_bar import FrameState
 from gui.workers import WorkerBridge
 
 log = logging.getLogger(__name__)
@@ -59,8 +60,9 @@ class MainWindow(QMainWindow):
         self.bridge.job_failed.connect(self._on_job_failed)
 
         self.scene = ImageScene(self)
-        self.image_panel = ImagePanel(self.scene, self.bridge, workspace)
-        self.segment_panel = SegmentPanel(self.scene, self.bridge, workspace)
+        self.frames = FrameState(self)  # a stack's frame slider, in the Image and the Segment panel
+        self.image_panel = ImagePanel(self.scene, self.bridge, workspace, frames=self.frames)
+        self.segment_panel = SegmentPanel(self.scene, self.bridge, workspace, frames=self.frames)
         self.train_panel = TrainPanel(workspace, self.bridge)
         self.gan_panel = GanPanel(self.bridge, workspace)
         self.tabs = QTabWidget()
@@ -300,7 +302,7 @@ class MainWindow(QMainWindow):
         report = self.image_panel.mask_report
         names = dict(report.names) if report is not None and report.names else None
         self.segment_panel.set_image(image.rgb, self.image_panel.current_path, self.scene.labels, names,
-                                     loaded=image)
+                                     loaded=image, frame=self.image_panel.current_frame)
 
     def _retrain(self, config, base_run_dir) -> None:
         """Retrain from corrections: a new run in the Train panel, started from the chosen model."""

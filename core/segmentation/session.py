@@ -65,6 +65,7 @@ class SegmentationSession:
         self.on_current = on_current
         self.workspace: Workspace | None = None
         self.image_path: Path | None = None
+        self.frame: int | None = None  # the frame of a stack being segmented (None: a single image)
         self.label_map: LabelMap | None = None
         self.current_label = 1
         self.history: list[str] = []
@@ -77,9 +78,11 @@ class SegmentationSession:
 
     # image --------------------------------------------------------------------------------------------
     def set_image(self, shape: tuple[int, int] | None, path: str | Path | None = None,
-                  labels: np.ndarray | None = None, names: dict | None = None) -> None:
-        """A new image (``shape`` None: no image); ``labels``/``names``: its existing label map."""
+                  labels: np.ndarray | None = None, names: dict | None = None, frame: int | None = None) -> None:
+        """A new image (``shape`` None: no image); ``labels``/``names``: its existing label map; ``frame``:
+        which frame of the stack at ``path`` it is (each frame has its own mask and its own history)."""
         self.image_path = Path(path) if path else None
+        self.frame = None if frame is None else int(frame)
         self.history.clear()
         self.redo_kinds.clear()
         self._accepts.clear()
@@ -187,6 +190,16 @@ class SegmentationSession:
         if self.label_map.revision != revision:
             self.history.append("map")
         self._changed(changed, names_changed=True)
+
+    def adopt_labels_over(self, before: np.ndarray, before_names: dict | None, labels: np.ndarray,
+                          names: dict | None = None) -> bool:
+        """``labels`` arrived for this image from elsewhere (a propagation wrote this frame's mask before the
+        frame was shown) while ``before`` is what the image had: show ``labels`` as one undoable step over
+        ``before``, so Undo takes the arrival back. Only on a fresh image (no history yet)."""
+        if self.label_map is None or self.history or before.shape != self.label_map.shape:
+            return False
+        self.label_map = LabelMap(self.label_map.shape, before, before_names)
+        return self.adopt_labels(labels, names)
 
     def adopt_labels(self, labels: np.ndarray, names: dict | None = None) -> bool:
         """A label map for this image (loaded, or a model's prediction) replaces the current one, as one
@@ -300,6 +313,8 @@ class SegmentationSession:
     def mask_path(self) -> Path | None:
         if self.workspace is None or self.image_path is None:
             return None
+        if self.frame is not None:  # masks/<stack stem>/<frame>.png
+            return self.workspace.frame_mask_path(self.workspace_image_path(), self.frame)
         return self.workspace.mask_path(self.workspace_image_path())
 
     def workspace_image_path(self) -> Path:
@@ -314,7 +329,12 @@ class SegmentationSession:
         when its first edit is saved. Returns the copy, if one was made."""
         if self.workspace is None or self.image_path is None or self.workspace_image_path().exists():
             return None
-        self.image_path = self.workspace.add_image(self.image_path)
+        if self.frame is not None:  # a stack: its file, or its sequence folder frame by frame
+            from core.stacks.workspace_import import import_stack
+
+            self.image_path = import_stack(self.workspace, self.image_path)
+        else:
+            self.image_path = self.workspace.add_image(self.image_path)
         return self.image_path
 
     # ----------------------------------------------------------------------------------------------------

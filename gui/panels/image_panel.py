@@ -4,12 +4,11 @@ pixels, and show a label overlay with opacity and per-label colours."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
+from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QColorDialog,
@@ -28,16 +27,18 @@ from PySide6.QtWidgets import (
 )
 from superqt import QLabeledSlider
 
-from core.imageio import ImageLoadError, LoadedImage, list_images, load_image
+from core.imageio import LoadedImage, list_images
 from core.jobs import Failed, Finished, Images, Message
 from core.maskio import LoadedMask, read_mask
 from core.pathtext import safe_text
-from core.thumbnails import thumbnails_job
+from core.thumbnails import StackDepth, thumbnails_job
 from core.workspace import Workspace
 from gui.canvas import ImageScene, ImageView
-from gui.qt_image import rgb_to_qimage
+from gui.image_loading import LoadResult, load_entry, load_frame
 from gui.widgets.elided_label import ElidedLabel
+from gui.widgets.frame_bar import FrameBar, FrameState
 from gui.widgets.layout import never_widens
+from gui.widgets.thumbnail_icons import square_thumbnail
 from gui.workers import WorkerBridge
 
 THUMB_SIZE = 72
@@ -57,38 +58,6 @@ def _path_from_role(value: str) -> Path:
     if value.startswith(_BYTES_PREFIX):
         return Path(os.fsdecode(bytes.fromhex(value[len(_BYTES_PREFIX):])))
     return Path(value)
-
-
-@dataclass(frozen=True)
-class LoadResult:
-    image: LoadedImage
-    mask: LoadedMask | None
-    mask_error: str | None
-    qimage: object = None  # the display QImage, built on the worker (QImage, unlike QPixmap, is thread-safe)
-
-
-def _load_with_mask(path: Path, mask_path: Path | None) -> LoadResult:
-    image = load_image(path)
-    qimage = rgb_to_qimage(image.rgb)
-    mask, mask_error = None, None
-    if mask_path is not None and mask_path.is_file():
-        try:
-            mask = read_mask(mask_path, expected_size=(image.meta.width, image.meta.height))
-        except ImageLoadError as exc:
-            mask_error = str(exc)
-    return LoadResult(image, mask, mask_error, qimage)
-
-
-def square_thumbnail(thumb: np.ndarray, size: int) -> QPixmap:
-    """A thumbnail centred on a transparent square: every icon in the list is as wide, so the names next to
-    portrait pictures line up with the others."""
-    picture = QPixmap.fromImage(rgb_to_qimage(thumb))
-    square = QPixmap(size, size)
-    square.fill(Qt.GlobalColor.transparent)
-    painter = QPainter(square)
-    painter.drawPixmap((size - picture.width()) // 2, (size - picture.height()) // 2, picture)
-    painter.end()
-    return square
 
 
 def describe_pixel(image: LoadedImage, labels: np.ndarray | None, row: int, col: int) -> str:
@@ -116,13 +85,20 @@ class ImagePanel(QWidget):
     load_failed = Signal(str, str)  # path, message
     mask_loaded = Signal(object)  # LoadedMask the user loaded for the current image ("Load mask…")
 
-    def __init__(self, scene: ImageScene, bridge: WorkerBridge, workspace: Workspace, parent=None):
+    def __init__(self, scene: ImageScene, bridge: WorkerBridge, workspace: Workspace, parent=None,
+                 frames: FrameState | None = None):
         super().__init__(parent)
         self.scene = scene
         self.bridge = bridge
         self.workspace = workspace
         self.current: LoadedImage | None = None
         self.current_path: Path | None = None
+        self.current_frame: int | None = None  # the frame shown, when the image is a stack
+        # the open stack's frames (shared with the Segment panel's slider); this panel decodes them
+        self.frames = frames if frames is not None else FrameState(self)
+        self.frames.decode_requested.connect(self._decode_frame)
+        self.stack = None  # the core.stacks.ImageStack shown, if any
+        self._depths: dict[str, int] = {}  # frames of the listed stacks, from the thumbnails job
         self.mask_report = None
         self._request = 0
         self._thumb_jobs: list = []  # thumbnail jobs of the list shown (the listing, then each Open)
@@ -181,6 +157,8 @@ class ImagePanel(QWidget):
         center_layout.setContentsMargins(0, 0, 0, 0)
         center_layout.addLayout(zoom_bar)
         center_layout.addWidget(self.view, 1)
+        self.frame_bar = FrameBar(self.frames, keys_on=self)
+        center_layout.addWidget(self.frame_bar)
 
         info_box = QGroupBox("Image")
         info = QFormLayout(info_box)
@@ -250,7 +228,7 @@ class ImagePanel(QWidget):
     def show_workspace(self) -> None:
         self._source_folder = None
         self._set_source("Workspace", self.workspace.images_dir)
-        self._set_list(self.workspace.images())
+        self._set_list(self.workspace.items())  # images, and stacks (sequence folders) as one entry
         if not self.image_list.count():
             self.status_message.emit("The workspace has no images yet: File ▸ Open Images… (Ctrl+O) or drop "
                                      "pictures on the window.")
@@ -260,7 +238,7 @@ class ImagePanel(QWidget):
         them if the list shows the workspace, keeping the selection."""
         if self._source_folder is not None:
             return
-        new = [path for path in self.workspace.images() if str(path) not in self._items]
+        new = [path for path in self.workspace.items() if str(path) not in self._items]
         for path in new:
             self._add_item(path)
         self._start_thumbnails(new)
@@ -324,11 +302,16 @@ class ImagePanel(QWidget):
     def _on_thumbnail_event(self, event, handle=None) -> None:
         if handle is not None and handle not in self._thumb_jobs:
             return  # a job of a list that has since been replaced
-        if isinstance(event, Images):
+        if isinstance(event, StackDepth):
+            self._depths[event.path] = event.frames  # comes just before the stack's thumbnail
+        elif isinstance(event, Images):
             for path, thumb in event.images:
                 item = self._items.get(path)
                 if item is not None:
-                    item.setIcon(QIcon(square_thumbnail(thumb, THUMB_SIZE)))
+                    depth = self._depths.get(path, 1)
+                    item.setIcon(QIcon(square_thumbnail(thumb, THUMB_SIZE, depth)))
+                    if depth > 1:
+                        item.setToolTip(f"{safe_text(path)}\nstack of {depth} frames")
         elif isinstance(event, Message):
             path, _, reason = event.text.partition("\t")
             item = self._items.get(path)
@@ -376,9 +359,9 @@ class ImagePanel(QWidget):
         """Load in a worker; the latest request wins, stale results are dropped."""
         self._request += 1
         request = self._request
-        mask_path = self.workspace.mask_path(path) if self._is_in_workspace(path) else None
+        workspace = self.workspace if self._is_in_workspace(path) else None
         self.status_message.emit(f"Loading {safe_text(path.name)}…")
-        self.bridge.start(lambda token, emit: _load_with_mask(path, mask_path), f"load {safe_text(path.name)}",
+        self.bridge.start(lambda token, emit: load_entry(path, workspace), f"load {safe_text(path.name)}",
                           on_event=lambda event: self._on_load_event(request, path, event), report_errors=False)
 
     def _is_in_workspace(self, path: Path) -> bool:
@@ -413,11 +396,20 @@ class ImagePanel(QWidget):
         self.info_labels["Notes"].setText(error.split(": ", 1)[-1])
         self.mask_status.setText("No mask shown.")
         self._update_label_list()
+        self.stack, self.current_frame = None, None
+        self.frames.navigator.close()
 
-    def _show_result(self, path: Path, result: LoadResult) -> None:
+    def _show_result(self, path: Path, result: LoadResult, opened: bool = True) -> None:
+        """Show a loaded entry (``opened``) or another frame of the open stack (zoom and pan stay)."""
         self.current = result.image
         self.current_path = path
-        self.scene.set_image(result.image.rgb, result.qimage)
+        self.stack, self.current_frame = result.stack, result.frame
+        self.scene.set_image(result.image.rgb, result.qimage, keep_view=not opened)
+        if opened:
+            stack = result.stack
+            self.frames.stack = stack
+            self.frames.navigator.open(len(stack) if stack is not None else 1,
+                                       stack.frame_name if stack is not None else (), result.frame or 0)
         meta = result.image.meta
         self.info_labels["File"].setText(safe_text(path.name))
         self.info_labels["File"].setToolTip(safe_text(str(path)))
@@ -430,7 +422,11 @@ class ImagePanel(QWidget):
         self.info_labels["Size"].setText(f"{meta.width} × {meta.height} px, {meta.file_size / 1024:.0f} KiB")
         self.info_labels["Orientation"].setText("as stored" if meta.orientation == 1
                                                 else f"EXIF {meta.orientation} applied")
-        self.info_labels["Frames"].setText(str(meta.frames) + (" (showing the first)" if meta.frames > 1 else ""))
+        if result.stack is not None:
+            self.info_labels["Frames"].setText(f"{len(result.stack)} ({result.stack.kind}; frame {result.frame + 1} "
+                                               "shown: PgUp / PgDown)")
+        else:
+            self.info_labels["Frames"].setText(str(meta.frames) + (" (showing the first)" if meta.frames > 1 else ""))
         notes = list(meta.notes)  # what the loader handled but you may want to know (an invalid EXIF tag, ...)
         if meta.has_alpha:
             notes.append("transparent areas shown on white")
@@ -441,8 +437,32 @@ class ImagePanel(QWidget):
             self.mask_report = None
             self.mask_status.setText(result.mask_error or "No mask for this image.")
             self._update_label_list()
-        self.status_message.emit(f"{path.name}: {meta.width} × {meta.height}, {meta.format} {meta.mode}")
+        where = f", {self.frames.navigator.describe(result.frame)}" if result.stack is not None else ""
+        self.status_message.emit(f"{path.name}{where}: {meta.width} × {meta.height}, {meta.format} {meta.mode}")
         self.image_loaded.emit(result.image)
+
+    # frames of a stack -------------------------------------------------------------------------------
+    def _decode_frame(self, index: int) -> None:
+        """Decode frame ``index`` of the open stack and read its mask, on a worker. The navigator asks for
+        one frame at a time, the latest wanted: scrolling fast decodes a few frames, not every one."""
+        stack, path, request = self.stack, self.current_path, self._request
+        if stack is None:
+            self.frames.navigator.failed(index)
+            return
+        workspace = self.workspace if self._is_in_workspace(path) else None
+        before_mask = self.frames.before_mask
+        self.bridge.start(lambda token, emit: load_frame(stack, index, workspace, before_mask),
+                          f"frame {index + 1} of {safe_text(path.name)}", report_errors=False,
+                          on_event=lambda event: self._on_frame_event(request, path, index, event))
+
+    def _on_frame_event(self, request: int, path: Path, index: int, event) -> None:
+        if request != self._request:
+            return  # another entry was opened meanwhile (the navigator forgot this decode)
+        if isinstance(event, Failed):
+            self.frames.navigator.failed(index)
+            self.status_message.emit(f"Could not read frame {index + 1} of {safe_text(path.name)}: {event.error}")
+        elif isinstance(event, Finished) and event.result is not None and self.frames.navigator.decoded(index):
+            self._show_result(path, event.result, opened=False)
 
     # overlay ----------------------------------------------------------------------------------------
     def load_mask_file(self, path: str | Path) -> None:

@@ -42,8 +42,10 @@ from gui.segment.instance_tools import InstanceTools
 from gui.segment.markers import ClickMarkers
 from gui.segment.model_tools import ModelTools
 from gui.segment.object_worker import AcceptedObject, ObjectResult, ObjectWorker
+from gui.segment.propagate_action import PropagateAction
 from gui.segment.segment_view import TOOL_BRUSH, TOOL_CLICK, TOOL_ERASER, TOOL_FILL, SegmentView
 from gui.widgets import file_dialogs
+from gui.widgets.frame_bar import FrameBar, FrameState
 from gui.workers import WorkerBridge
 
 INLINE_FILL_PIXELS = 2_000_000  # larger maps are filled on a worker
@@ -61,12 +63,17 @@ class SegmentPanel(QWidget):
     status_message = Signal(str)
     mask_saved = Signal(str)  # path, after each autosave
     workspace_images_changed = Signal()  # an image was copied into the workspace
+    image_set = Signal()  # set_image ran: a new image, or another frame of the stack
     _saved_from_thread = Signal(str)
     _save_failed_from_thread = Signal(str, str)
 
     def __init__(self, scene: ImageScene, bridge: WorkerBridge | None = None, workspace: Workspace | None = None,
-                 parent=None):
+                 parent=None, frames: FrameState | None = None):
         super().__init__(parent)
+        # the open stack's frames, shared with the Image panel (which decodes them); this panel's edits are
+        # flushed to disk before a frame's mask is read back
+        self.frames = frames if frames is not None else FrameState(self)
+        self.frames.before_mask = lambda: self.autosaver.flush(10)
         self.scene = scene
         self.bridge = bridge
         self.rgb: np.ndarray | None = None
@@ -203,6 +210,9 @@ class SegmentPanel(QWidget):
         self.instance_tools = InstanceTools(self, self.bridge)
         self.instance_tools.message.connect(self.status_message.emit)
         right_layout.addWidget(self.instance_tools)
+        self.propagate_action = PropagateAction(self, self.bridge)  # shown when the image is a stack
+        self.propagate_action.message.connect(self.status_message.emit)
+        right_layout.addWidget(self.propagate_action)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(tools_box)
@@ -210,9 +220,11 @@ class SegmentPanel(QWidget):
         splitter.addWidget(right)
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([170, 900, 250])
+        self.frame_bar = FrameBar(self.frames, keys_on=self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(splitter, 1)
+        layout.addWidget(self.frame_bar)
 
         shortcuts = (
             (QKeySequence.StandardKey.Undo, self.undo),
@@ -265,13 +277,14 @@ class SegmentPanel(QWidget):
         self.model_tools.set_workspace(workspace)
 
     def set_image(self, rgb: np.ndarray | None, path: str | Path | None = None, labels: np.ndarray | None = None,
-                  names: dict | None = None, loaded=None) -> None:
+                  names: dict | None = None, loaded=None, frame: int | None = None) -> None:
         """Segment a new image (``labels``/``names``: its existing label map, e.g. the workspace mask;
-        ``loaded``: its core.imageio.LoadedImage, so the pixel readout shows stored values)."""
+        ``loaded``: its core.imageio.LoadedImage, so the pixel readout shows stored values; ``frame``: which
+        frame of the stack at ``path`` it is, with a mask of its own)."""
         self.rgb = rgb
         self.loaded = loaded if rgb is not None else None
         self.model_tools.set_image(rgb)
-        self.session.set_image(rgb.shape[:2] if rgb is not None else None, path, labels, names)
+        self.session.set_image(rgb.shape[:2] if rgb is not None else None, path, labels, names, frame)
         self.last_result = None
         self.scene.set_object_overlay(None)
         if rgb is None:
@@ -279,6 +292,7 @@ class SegmentPanel(QWidget):
             self._set_enabled(False)
             self.save_status.setText("No image.")
             self._refresh_labels()
+            self.image_set.emit()
             return
         self.scene.set_labels(self.label_map.labels)  # the scene shows the very array the edits change
         self._generation = self.worker.set_image(rgb)
@@ -286,6 +300,7 @@ class SegmentPanel(QWidget):
         self._set_enabled(False)
         self.save_status.setText("Preparing the image for click segmentation…")
         self._refresh_labels()
+        self.image_set.emit()
 
     def adopt_labels(self, labels: np.ndarray, names: dict | None = None) -> bool:
         """A label map loaded for this image replaces the current one (one undoable step)."""

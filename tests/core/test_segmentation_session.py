@@ -178,6 +178,37 @@ def test_an_image_from_elsewhere_is_copied_into_the_workspace_once(tmp_path, ses
     assert outside.is_file()  # copied, not moved
 
 
+def test_a_stack_frame_has_its_own_mask_and_a_sequence_is_copied_as_a_folder(tmp_path, session):
+    folder = tmp_path / "elsewhere" / "walk"
+    folder.mkdir(parents=True)
+    for number in (1, 2, 3):
+        Image.fromarray(np.full((20, 30, 3), number * 40, np.uint8)).save(folder / f"walk_{number:04d}.png")
+    session.workspace = Workspace.open(tmp_path / "ws")
+    session.set_image((20, 30), folder, frame=2)
+    assert session.mask_path() == session.workspace.masks_dir / "walk" / "0002.png"
+    copied = session.ensure_image_in_workspace()
+    assert copied == session.workspace.images_dir / "walk"
+    assert sorted(p.name for p in copied.iterdir()) == ["walk_0001.png", "walk_0002.png", "walk_0003.png"]
+    session.set_image((20, 30), copied, frame=0)
+    assert session.mask_path() == session.workspace.masks_dir / "walk" / "0000.png"
+    session.set_image((20, 30), copied)  # not a frame: the single-image layout
+    assert session.frame is None and session.mask_path() == session.workspace.masks_dir / "walk.png"
+
+
+def test_labels_arriving_over_a_fresh_frame_are_one_undoable_step(session):
+    before = square(0, 0, 5).astype(np.uint8) * 3
+    carried = square(2, 4, 5).astype(np.uint8) * 3
+    assert session.adopt_labels_over(before, {3: "cell"}, carried, {3: "cell"})
+    assert np.array_equal(session.label_map.labels, carried) and session.history == ["map"]
+    assert session.current_label == 1  # the first free number
+    session.undo()
+    assert np.array_equal(session.label_map.labels, before) and session.label_map.names == {3: "cell"}
+    session.redo()
+    assert np.array_equal(session.label_map.labels, carried)
+    assert not session.adopt_labels_over(before, {}, carried)  # not fresh any more: refused, nothing lost
+    assert np.array_equal(session.label_map.labels, carried)
+
+
 def test_without_an_image_every_gesture_is_ignored():
     s = SegmentationSession(FakeSegmenter(), FakeMarkers())
     s.set_image(None)
