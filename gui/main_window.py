@@ -15,6 +15,7 @@ from core.jobs import Failed, Finished
 from core.workspace import DEFAULT_SAMPLE_NAME, Workspace, WorkspaceError
 from gui.canvas import ImageScene
 from gui.errors import ErrorReporter
+from gui.frames_menu import add_frames_menu
 from gui.help.getting_started import GettingStartedDialog
 from gui.help.shortcuts import ShortcutsDialog
 from gui.panels.gan_panel import GanPanel
@@ -110,6 +111,8 @@ class MainWindow(QMainWindow):
                                    triggered=self.open_images_dialog)
         self.open_folder_action = QAction("Open &Folder…", self, shortcut=QKeySequence("Ctrl+Shift+O"),
                                           triggered=self.open_folder_dialog)
+        self.open_sequence_action = QAction("Open Image &Sequence…", self, triggered=self.open_sequence_dialog)
+        self.open_sequence_action.setToolTip("A folder of numbered frames (frame_0001.png, …) as one stack")
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         self.open_workspace_action = QAction("Open &Workspace…", self, triggered=self.open_workspace_dialog)
@@ -118,6 +121,7 @@ class MainWindow(QMainWindow):
         quit_action = QAction("&Quit", self, shortcut=QKeySequence("Ctrl+Q"), triggered=self.close)
         file_menu.insertAction(self.recent_menu.menuAction(), self.open_action)
         file_menu.insertAction(self.recent_menu.menuAction(), self.open_folder_action)
+        file_menu.insertAction(self.recent_menu.menuAction(), self.open_sequence_action)
         file_menu.addSeparator()
         file_menu.addAction(self.open_workspace_action)
         file_menu.addAction(self.load_mask_action)
@@ -140,6 +144,7 @@ class MainWindow(QMainWindow):
             action.setShortcut(QKeySequence(shortcut) if isinstance(shortcut, str) else shortcut)
             view_menu.addAction(action)
 
+        self.frame_actions = add_frames_menu(self)
         help_menu = self.menuBar().addMenu("&Help")
         self.getting_started_action = QAction("&Getting Started", self, shortcut=QKeySequence("F1"),
                                               triggered=self.show_getting_started)
@@ -199,6 +204,12 @@ class MainWindow(QMainWindow):
         folder = file_dialogs.existing_folder(self, "images", "Open folder of images")
         if folder:
             self.open_paths([folder])
+
+    def open_sequence_dialog(self) -> None:
+        folder = file_dialogs.existing_folder(self, "images", "Open a folder of numbered frames as one stack")
+        if folder:
+            self.tabs.setCurrentWidget(self.image_panel)
+            self.image_panel.open_paths([folder], sequences=True)
 
     def open_workspace_dialog(self) -> None:
         folder = file_dialogs.existing_folder(self, "workspace", "Open workspace folder")

@@ -42,6 +42,14 @@ SHORTCUTS: tuple[tuple[str, str, str], ...] = (
     ("Segment panel", "Ctrl+S", "Save the mask now (it is also saved as you work)"),
     ("Segment panel", "[", "Smaller brush"),
     ("Segment panel", "]", "Larger brush"),
+    ("Segment panel", "P", "Stacks: propagate the accepted objects to the next frame"),
+    ("Segment panel", "Shift+P", "Stacks: propagate them up to the frame chosen"),
+    ("Stacks (Image and Segment panels)", "PgDown", "Next frame (also .)"),
+    ("Stacks (Image and Segment panels)", ".", "Next frame"),
+    ("Stacks (Image and Segment panels)", "PgUp", "Previous frame (also ,)"),
+    ("Stacks (Image and Segment panels)", ",", "Previous frame"),
+    ("Stacks (Image and Segment panels)", "Home", "First frame"),
+    ("Stacks (Image and Segment panels)", "End", "Last frame"),
 )
 
 

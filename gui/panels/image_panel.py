@@ -326,12 +326,13 @@ class ImagePanel(QWidget):
             self.load(_path_from_role(item.data(PATH_ROLE)))
 
     # opening -----------------------------------------------------------------------------------------
-    def open_paths(self, paths: list[str | Path]) -> None:
-        """Open files and folders (from a dialog, drag and drop or the recent list)."""
+    def open_paths(self, paths: list[str | Path], sequences: bool = False) -> None:
+        """Open files and folders (from a dialog, drag and drop or the recent list). ``sequences``: a folder
+        is a numbered image sequence, opened as one stack, rather than a folder to list."""
         files: list[Path] = []
         for raw in paths:
             path = Path(raw)
-            if path.is_dir():
+            if path.is_dir() and not sequences:
                 self.show_folder(path)
                 return
             files.append(path)

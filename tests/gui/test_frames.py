@@ -239,3 +239,31 @@ def test_propagation_needs_an_accepted_object_and_a_next_frame(qtbot, window, wo
     accept_square(qtbot, seg, 5)
     assert not action.next_button.isEnabled()
     assert action.propagate_next() is None and "last frame" in action.status.text()
+
+
+def test_a_sequence_folder_opens_as_one_stack_with_a_depth_badge_and_the_menu_moves_frames(qtbot, window, tmp_path):
+    from PIL import Image
+
+    folder = tmp_path / "outside" / "walk"
+    folder.mkdir(parents=True)
+    frames = moving_square_stack(tmp_path / "walk.tif", count=5)
+    for index, rgb in enumerate(frames):
+        Image.fromarray(rgb).save(folder / f"walk_{index + 1:04d}.png")
+    panel = window.image_panel
+    panel.open_paths([folder], sequences=True)
+    qtbot.waitUntil(lambda: panel.frame_bar.isVisible(), timeout=5000)
+    assert np.array_equal(window.scene.rgb, frames[0])
+    assert panel.frame_bar.label.text() == "frame 1 / 5 · walk_0001.png"
+    assert panel._items[str(folder)] is panel.image_list.currentItem()  # one entry for the whole sequence
+    qtbot.waitUntil(lambda: panel._depths.get(str(folder)) == 5, timeout=5000)
+    icon = panel._items[str(folder)].icon().pixmap(72, 72).toImage()
+    badge = icon.pixelColor(66, 68)  # the "×5" tag's dark corner (the thumbnail is bright there)
+    assert badge.red() < 60 and badge.alpha() > 150
+    next_frame = next(a for a in window.frame_actions if a.text().startswith("Next Frame"))
+    assert next_frame.isEnabled()
+    next_frame.trigger()
+    wait_frame(qtbot, window, 1, frames)
+    assert panel.frame_bar.label.text() == "frame 2 / 5 · walk_0002.png"
+    panel.select_path(window.workspace.images_dir / "sample_scene.png")
+    qtbot.waitUntil(lambda: not panel.frame_bar.isVisible(), timeout=5000)
+    assert not next_frame.isEnabled()
