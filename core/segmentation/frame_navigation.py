@@ -64,7 +64,7 @@ class FrameNavigator:
     def describe(self, index: int | None = None) -> str:
         """"frame 3 / 30 · name" (1-based, as people count frames) for ``index`` (default: the wanted one)."""
         index = self.wanted if index is None else index
-        name = self.name(index)
+        name = self.name(index).removesuffix(f" [{index + 1}/{self.count}]")  # says what "frame i / n" says
         return f"frame {index + 1} / {self.count}" + (f" · {name}" if name else "")
 
     # requests from the views ------------------------------------------------------------------------

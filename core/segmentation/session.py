@@ -206,10 +206,10 @@ class SegmentationSession:
         undoable step. False if it does not fit the image."""
         if self.label_map is None or labels.shape != self.label_map.shape:
             return False
-        self.label_map.replace(labels, names)
+        region = self.label_map.replace(labels, names)  # the whole map: the view repaints all of it
         self.history.append("map")
         self._set_current(self.label_map.next_label())
-        self._changed(NO_REGION, names_changed=True)
+        self._changed(region, names_changed=True)
         return True
 
     def rename(self, label: int, name: str) -> None:

@@ -210,9 +210,6 @@ class SegmentPanel(QWidget):
         self.instance_tools = InstanceTools(self, self.bridge)
         self.instance_tools.message.connect(self.status_message.emit)
         right_layout.addWidget(self.instance_tools)
-        self.propagate_action = PropagateAction(self, self.bridge)  # shown when the image is a stack
-        self.propagate_action.message.connect(self.status_message.emit)
-        right_layout.addWidget(self.propagate_action)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(tools_box)
@@ -220,11 +217,17 @@ class SegmentPanel(QWidget):
         splitter.addWidget(right)
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([170, 900, 250])
+        # a stack's frame slider and propagation, under the image (both shown only for a stack)
         self.frame_bar = FrameBar(self.frames, keys_on=self)
+        self.propagate_action = PropagateAction(self, self.bridge)
+        self.propagate_action.message.connect(self.status_message.emit)
+        frames_row = QHBoxLayout()
+        frames_row.addWidget(self.frame_bar, 3)
+        frames_row.addWidget(self.propagate_action, 2)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(splitter, 1)
-        layout.addWidget(self.frame_bar)
+        layout.addLayout(frames_row)
 
         shortcuts = (
             (QKeySequence.StandardKey.Undo, self.undo),

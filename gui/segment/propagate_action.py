@@ -15,19 +15,17 @@ import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QGroupBox,
     QHBoxLayout,
     QInputDialog,
-    QLabel,
     QProgressBar,
     QPushButton,
     QSpinBox,
-    QVBoxLayout,
+    QWidget,
 )
 
 from core.jobs import Failed, Finished, Progress
 from core.segmentation.propagation_job import FramePropagated, propagate_frames_job
-from gui.widgets.layout import never_widens
+from gui.widgets.elided_label import ElidedLabel
 
 NEXT_KEY, RANGE_KEY = "P", "Shift+P"
 
@@ -37,27 +35,28 @@ def _names_present(labels: np.ndarray, names: dict[int, str]) -> dict[int, str]:
     return {label: name for label, name in names.items() if label in present}
 
 
-class PropagateAction(QGroupBox):
-    """Works on ``panel.session`` (the frame shown and its label map) and ``panel.frames`` (the stack)."""
+class PropagateAction(QWidget):
+    """A row next to the frame slider (shown with it). Works on ``panel.session`` (the frame shown and its
+    label map) and ``panel.frames`` (the stack)."""
 
     message = Signal(str)
 
     def __init__(self, panel, bridge=None, parent=None):
-        super().__init__("Propagation", parent)
+        super().__init__(parent)
         self.panel = panel
         self.bridge = bridge
         self.handle = None
         self.done: list[int] = []  # frames written by the running (or last) propagation
         self.lost: list[tuple[int, int]] = []  # (frame, label): objects that left the picture
         self._arrival = None  # (frame, mask it had before, its names): to show once that frame is set
-        self.next_button = QPushButton(f"Propagate to next frame ({NEXT_KEY})")
+        self.next_button = QPushButton(f"Propagate to next ({NEXT_KEY})")
         self.next_button.setToolTip("Carry every accepted object of this frame to the next one, each by its own "
                                     f"motion, as the start to correct with clicks ({NEXT_KEY})")
         self.next_button.clicked.connect(lambda: self.propagate_next())
         self.to_frame = QSpinBox()
         self.to_frame.setPrefix("to frame ")
         self.to_frame.setToolTip("Last frame (1-based, as the slider counts) the range propagates to")
-        self.range_button = QPushButton(f"Propagate ({RANGE_KEY})")
+        self.range_button = QPushButton(f"Propagate range ({RANGE_KEY})")
         self.range_button.setToolTip("Carry the accepted objects frame after frame up to the frame chosen; "
                                      f"each frame's mask is replaced ({RANGE_KEY})")
         self.range_button.clicked.connect(lambda: self.propagate_range())
@@ -66,20 +65,12 @@ class PropagateAction(QGroupBox):
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("Stop after the frame being carried; the frames done keep their masks")
         self.cancel_button.clicked.connect(self.cancel)
-        self.status = QLabel()
-        self.status.setWordWrap(True)
-        never_widens(self.status)
-        row = QHBoxLayout()
-        row.addWidget(self.to_frame, 1)
-        row.addWidget(self.range_button)
-        running = QHBoxLayout()
-        running.addWidget(self.progress, 1)
-        running.addWidget(self.cancel_button)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.next_button)
-        layout.addLayout(row)
-        layout.addLayout(running)
-        layout.addWidget(self.status)
+        self.status = ElidedLabel()  # the whole text is also in the status bar
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 0, 0, 0)
+        for widget in (self.next_button, self.to_frame, self.range_button, self.progress, self.cancel_button):
+            layout.addWidget(widget)
+        layout.addWidget(self.status, 1)
         for key, slot in ((NEXT_KEY, self.propagate_next), (RANGE_KEY, self.propagate_range)):
             shortcut = QShortcut(QKeySequence(key), panel, activated=slot)
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -246,5 +237,6 @@ class PropagateAction(QGroupBox):
 
     def _say(self, text: str) -> None:
         self.status.setText(text)
+        self.status.setToolTip(text)
         self.message.emit(text)
         return None

@@ -1,5 +1,5 @@
 """Render the main window and each panel in a real window and save PNGs: ``make screenshots``, or
-``python -m tools.screenshots [--first-use | --only-segmentation | --train-run RUN | --gan-run RUN] DIR``.
+``python -m tools.screenshots [--first-use | --only-segmentation | --only-stacks | --train-run RUN | --gan-run RUN] DIR``.
 
 Run under Xvfb with QT_QPA_PLATFORM=xcb: the pictures are grabbed from the X screen, as a person would see
 them. Uses a throwaway workspace with the generated sample scene and its object mask as the overlay.
@@ -24,6 +24,7 @@ from tools.screenshots.scenes import (
     train_run_scene,
     train_shapes_gan,
 )
+from tools.screenshots.stack_scenes import stack_scenes
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,6 +40,8 @@ def main(argv: list[str] | None = None) -> int:
         gan_run = Path(argv[at + 1])
         del argv[at:at + 2]
     only_segmentation = "--only-segmentation" in argv
+    only_stacks = "--only-stacks" in argv  # a stack with its frame slider, and a propagated object
+    argv = [a for a in argv if a != "--only-stacks"]
     first_use = "--first-use" in argv  # each panel empty, mid-work and finished (issue 16)
     argv = [a for a in argv if a not in ("--only-segmentation", "--first-use")]
     out = Path(argv[0] if argv else "docs/screenshots")
@@ -74,6 +77,11 @@ def main(argv: list[str] | None = None) -> int:
         wait(300)
         if train_run is not None:
             train_run_scene(window, train_run, out, "train_panel_run.png")
+            window.close()
+            app.quit()
+            return 0
+        if only_stacks:
+            stack_scenes(window, workspace, out)
             window.close()
             app.quit()
             return 0
