@@ -436,7 +436,8 @@ class ImagePanel(QWidget):
             self.set_overlay(result.mask)
         else:
             self.mask_report = None
-            self.mask_status.setText(result.mask_error or "No mask for this image.")
+            self.mask_status.setText(result.mask_error or
+                                     ("No mask for this frame." if result.stack is not None else "No mask for this image."))
             self._update_label_list()
         where = f", {self.frames.navigator.describe(result.frame)}" if result.stack is not None else ""
         self.status_message.emit(f"{path.name}{where}: {meta.width} × {meta.height}, {meta.format} {meta.mode}")

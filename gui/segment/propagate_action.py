@@ -48,6 +48,7 @@ class PropagateAction(QWidget):
         self.handle = None
         self.done: list[int] = []  # frames written by the running (or last) propagation
         self.lost: list[tuple[int, int]] = []  # (frame, label): objects that left the picture
+        self._range_stack = None  # the stack the "to frame" box was set for
         self._arrival = None  # (frame, mask it had before, its names): to show once that frame is set
         self.next_button = QPushButton(f"Propagate to next ({NEXT_KEY})")
         self.next_button.setToolTip("Carry every accepted object of this frame to the next one, each by its own "
@@ -89,6 +90,9 @@ class PropagateAction(QWidget):
         frame = nav.shown
         self.to_frame.blockSignals(True)
         self.to_frame.setRange(min(frame + 2, nav.count), nav.count)
+        if self._range_stack is not self.panel.frames.stack:  # a new stack: up to its end by default
+            self._range_stack = self.panel.frames.stack
+            self.to_frame.setValue(nav.count)
         self.to_frame.blockSignals(False)
         self._update_buttons()
 

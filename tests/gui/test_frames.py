@@ -187,7 +187,7 @@ def test_propagate_a_range_writes_every_frame_and_reports_a_lost_object(qtbot, w
     seg = open_in_segment_panel(qtbot, window, path)
     assert seg.adopt_labels(square_at(0, start, step).astype(np.uint8), {1: "walker"})
     action = seg.propagate_action
-    action.to_frame.setValue(8)
+    assert action.to_frame.value() == 8  # up to the last frame unless chosen otherwise
     qtbot.keyClick(seg.view, Qt.Key.Key_P, Qt.KeyboardModifier.ShiftModifier)
     qtbot.waitUntil(lambda: action.handle is None and "left the picture" in action.status.text(), timeout=20000)
     wait_frame(qtbot, window, 1, frames)
