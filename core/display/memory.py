@@ -32,5 +32,9 @@ class DisplayMemory:
         self._settings.move_to_end(key)
         return settings
 
+    def peek(self, key: str) -> DisplaySettings | None:
+        """The settings for ``key`` whatever their channels, without touching the order (thread-safe read)."""
+        return self._settings.get(key)
+
     def __len__(self) -> int:
         return len(self._settings)

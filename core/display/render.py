@@ -14,6 +14,8 @@ few MB whatever the image size. The stored values are only read.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from core.display.contrast import ChannelLimits, DisplaySettings, channel, channel_count
@@ -67,8 +69,10 @@ def _lut_index(values: np.ndarray, offset: int) -> np.ndarray:
     return values.astype(np.int32) + offset if offset else values
 
 
-def render(raw: np.ndarray, settings: DisplaySettings, out: np.ndarray | None = None) -> np.ndarray:
-    """The picture of ``raw`` (HxW or HxWxC stored values) as HxWx3 uint8, written into ``out`` if given."""
+def render(raw: np.ndarray, settings: DisplaySettings, out: np.ndarray | None = None,
+           cancelled: Callable[[], bool] | None = None) -> np.ndarray | None:
+    """The picture of ``raw`` (HxW or HxWxC stored values) as HxWx3 uint8, written into ``out`` if given;
+    None when ``cancelled()`` turns true (checked between strips)."""
     count = channel_count(raw)
     if count != settings.channels:
         raise ValueError(f"the image has {count} channel(s), the display settings {settings.channels}")
@@ -83,6 +87,8 @@ def render(raw: np.ndarray, settings: DisplaySettings, out: np.ndarray | None = 
     offset = _lut_offset(raw.dtype) if lut and raw.dtype.kind == "i" else 0
     work = _work_dtype(raw.dtype)
     for top, bottom in strips(height, width):
+        if cancelled is not None and cancelled():
+            return None
         block = out[top:bottom]
         if len(shown) == 1 and grey[shown[0]]:  # one grey channel: compute one plane, copy it thrice
             i = shown[0]

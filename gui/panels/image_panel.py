@@ -36,6 +36,8 @@ from core.thumbnails import thumbnails_job
 from core.workspace import Workspace
 from gui.canvas import ImageScene, ImageView
 from gui.qt_image import rgb_to_qimage
+from gui.scene_contrast import SceneContrast, prepare_display
+from gui.widgets.contrast_box import ContrastBox
 from gui.widgets.elided_label import ElidedLabel
 from gui.widgets.layout import never_widens
 from gui.workers import WorkerBridge
@@ -65,18 +67,20 @@ class LoadResult:
     mask: LoadedMask | None
     mask_error: str | None
     qimage: object = None  # the display QImage, built on the worker (QImage, unlike QPixmap, is thread-safe)
+    display: object = None  # gui.scene_contrast.PreparedDisplay of a high-depth image (its contrast)
 
 
-def _load_with_mask(path: Path, mask_path: Path | None) -> LoadResult:
+def _load_with_mask(path: Path, mask_path: Path | None, remembered=None) -> LoadResult:
     image = load_image(path)
-    qimage = rgb_to_qimage(image.rgb)
+    display = prepare_display(image, remembered)  # high depths: shown under contrast limits
+    qimage = display.levels if display is not None else rgb_to_qimage(image.rgb)
     mask, mask_error = None, None
     if mask_path is not None and mask_path.is_file():
         try:
             mask = read_mask(mask_path, expected_size=(image.meta.width, image.meta.height))
         except ImageLoadError as exc:
             mask_error = str(exc)
-    return LoadResult(image, mask, mask_error, qimage)
+    return LoadResult(image, mask, mask_error, qimage, display)
 
 
 def square_thumbnail(thumb: np.ndarray, size: int) -> QPixmap:
@@ -91,15 +95,16 @@ def square_thumbnail(thumb: np.ndarray, size: int) -> QPixmap:
     return square
 
 
-def describe_pixel(image: LoadedImage, labels: np.ndarray | None, row: int, col: int) -> str:
-    """The status-bar text for a pixel: coordinates, stored value, display RGB, label."""
-    r, g, b = (int(v) for v in image.rgb[row, col])
+def describe_pixel(image: LoadedImage, labels: np.ndarray | None, row: int, col: int, shown=None) -> str:
+    """The status-bar text for a pixel: coordinates, stored value, display RGB (``shown``: as drawn under
+    the contrast limits), label."""
+    r, g, b = (int(v) for v in (shown if shown is not None else image.rgb[row, col]))
     parts = [f"x {col}, y {row}"]
     if image.raw is not None:
         raw = image.value_at(row, col)
         shown = ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in raw)
         parts.append(f"value {shown} ({image.meta.bit_depth}-bit)")
-        parts.append(f"shown as {r}")
+        parts.append(f"shown as {r}" if r == g == b else f"shown as RGB ({r}, {g}, {b})")
     elif r == g == b and image.meta.mode in ("L", "1", "LA", "I;16", "I"):
         parts.append(f"value {r}")
     else:
@@ -229,6 +234,9 @@ class ImagePanel(QWidget):
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
         right_layout.addWidget(info_box)
+        self.contrast = SceneContrast.of(self.scene, self.bridge)
+        self.contrast_box = ContrastBox(self.contrast)  # shown for high-depth and float images only
+        right_layout.addWidget(self.contrast_box)
         right_layout.addWidget(overlay_box, 1)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -377,8 +385,10 @@ class ImagePanel(QWidget):
         self._request += 1
         request = self._request
         mask_path = self.workspace.mask_path(path) if self._is_in_workspace(path) else None
+        remembered = self.contrast.remembered(str(path))
         self.status_message.emit(f"Loading {safe_text(path.name)}…")
-        self.bridge.start(lambda token, emit: _load_with_mask(path, mask_path), f"load {safe_text(path.name)}",
+        self.bridge.start(lambda token, emit: _load_with_mask(path, mask_path, remembered),
+                          f"load {safe_text(path.name)}",
                           on_event=lambda event: self._on_load_event(request, path, event), report_errors=False)
 
     def _is_in_workspace(self, path: Path) -> bool:
@@ -418,6 +428,7 @@ class ImagePanel(QWidget):
         self.current = result.image
         self.current_path = path
         self.scene.set_image(result.image.rgb, result.qimage)
+        self.contrast.adopt(result.image, str(path), result.display)
         meta = result.image.meta
         self.info_labels["File"].setText(safe_text(path.name))
         self.info_labels["File"].setToolTip(safe_text(str(path)))
@@ -425,7 +436,9 @@ class ImagePanel(QWidget):
         self.info_labels["Mode"].setText(meta.mode + (" with alpha" if meta.has_alpha else ""))
         depth = f"{meta.bit_depth}-bit"
         if meta.value_range:
-            depth += f", values {meta.value_range[0]:g}..{meta.value_range[1]:g} shown as 0..255"
+            depth += f", values {meta.value_range[0]:g}..{meta.value_range[1]:g}"
+        if meta.channels > 1:
+            depth += f", {meta.channels} channels"
         self.info_labels["Bit depth"].setText(depth)
         self.info_labels["Size"].setText(f"{meta.width} × {meta.height} px, {meta.file_size / 1024:.0f} KiB")
         self.info_labels["Orientation"].setText("as stored" if meta.orientation == 1
@@ -513,7 +526,7 @@ class ImagePanel(QWidget):
         labels = self.scene.labels
         if labels is not None and self.mask_report is None and not labels[row, col]:
             labels = None  # no mask: "label 0" would be the Segment panel's blank map, not a measurement
-        text = describe_pixel(self.current, labels, row, col)
+        text = describe_pixel(self.current, labels, row, col, self.contrast.shown_rgb(row, col))
         names = self.mask_report.names if self.mask_report is not None and self.mask_report.names else {}
         if labels is not None and int(labels[row, col]) in names:
             text += f" ({names[int(labels[row, col])]})"

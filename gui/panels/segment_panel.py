@@ -38,12 +38,14 @@ from core.segmentation.session import SegmentationSession
 from core.workspace import Workspace
 from gui.canvas import ImageScene
 from gui.panels.image_panel import describe_pixel
+from gui.scene_contrast import SceneContrast
 from gui.segment.instance_tools import InstanceTools
 from gui.segment.markers import ClickMarkers
 from gui.segment.model_tools import ModelTools
 from gui.segment.object_worker import AcceptedObject, ObjectResult, ObjectWorker
 from gui.segment.segment_view import TOOL_BRUSH, TOOL_CLICK, TOOL_ERASER, TOOL_FILL, SegmentView
 from gui.widgets import file_dialogs
+from gui.widgets.contrast_box import ContrastBox
 from gui.workers import WorkerBridge
 
 INLINE_FILL_PIXELS = 2_000_000  # larger maps are filled on a worker
@@ -198,6 +200,9 @@ class SegmentPanel(QWidget):
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
+        self.contrast = SceneContrast.of(self.scene, self.bridge)
+        self.contrast_box = ContrastBox(self.contrast)  # the Image panel's contrast, for high depths only
+        right_layout.addWidget(self.contrast_box)
         right_layout.addWidget(labels_box, 1)
         right_layout.addWidget(self.model_tools)
         self.instance_tools = InstanceTools(self, self.bridge)
@@ -270,6 +275,7 @@ class SegmentPanel(QWidget):
         ``loaded``: its core.imageio.LoadedImage, so the pixel readout shows stored values)."""
         self.rgb = rgb
         self.loaded = loaded if rgb is not None else None
+        self.contrast.attach(self.loaded, str(path or ""))
         self.model_tools.set_image(rgb)
         self.session.set_image(rgb.shape[:2] if rgb is not None else None, path, labels, names)
         self.last_result = None
@@ -471,7 +477,7 @@ class SegmentPanel(QWidget):
             return
         row, col = pixel
         if self.loaded is not None and self.loaded.rgb.shape == self.rgb.shape:
-            text = describe_pixel(self.loaded, self.label_map.labels, row, col)
+            text = describe_pixel(self.loaded, self.label_map.labels, row, col, self.contrast.shown_rgb(row, col))
         else:
             r, g, b = (int(v) for v in self.rgb[row, col])
             text = f"x {col}, y {row} · RGB ({r}, {g}, {b}) · label {int(self.label_map.labels[row, col])}"
