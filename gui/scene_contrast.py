@@ -158,16 +158,25 @@ class SceneContrast(QObject):
 
     def attach(self, image: LoadedImage | None, key: str) -> None:
         """Follow ``image`` if it is the one in the scene and not followed yet (a panel that got it without
-        a prepared display): prepares and renders it now."""
+        a prepared display): prepares it on a worker, then shows it."""
         if image is self.image:
             return
         if image is None or image.raw is None or self.scene.rgb is not image.rgb:
             if image is not None and image.raw is None:
                 self._clear()
             return
-        prepared = prepare_display(image, self.remembered(key))
-        self.scene.set_display(prepared.levels)
-        self.adopt(image, key, prepared)
+        remembered = self.remembered(key)
+        if self.bridge is None:
+            self._attached(image, key, prepare_display(image, remembered))
+            return
+        self.bridge.start(lambda token, emit: prepare_display(image, remembered), "contrast", report_errors=False,
+                          on_event=lambda event: isinstance(event, Finished) and event.result is not None
+                          and self._attached(image, key, event.result))
+
+    def _attached(self, image: LoadedImage, key: str, prepared: PreparedDisplay) -> None:
+        if self.scene.rgb is image.rgb and image is not self.image:  # still the scene's image
+            self.scene.set_display(prepared.levels)
+            self.adopt(image, key, prepared)
 
     def _on_scene_image(self) -> None:
         if self.image is not None and self.scene.rgb is not self.image.rgb:

@@ -130,3 +130,32 @@ def test_channels_are_set_independently(qtbot, window, tmp_path):
     qtbot.waitUntil(lambda: contrast.shown == contrast.settings, timeout=5000)
     assert contrast.settings.solo == 1
     assert grey_at(window, 5, 5) == int(np.rint(500 / 1000 * 255))
+
+
+def test_segment_panel_alone_follows_a_16bit_image(qtbot, tmp_path):
+    """A Segment panel given a 16-bit image that no Image panel prepared: prepared on a worker, then shown
+    under auto limits, with its contrast box."""
+    from core.imageio import load_image
+    from gui.canvas import ImageScene
+    from gui.panels.segment_panel import SegmentPanel
+    from gui.workers import WorkerBridge
+
+    raw = outlier_image(tmp_path / "em16.png")
+    loaded = load_image(tmp_path / "em16.png")
+    bridge = WorkerBridge()
+    scene = ImageScene()
+    panel = SegmentPanel(scene, bridge)
+    qtbot.addWidget(panel)
+    try:
+        scene.set_image(loaded.rgb)
+        assert panel.contrast_box.isHidden()
+        panel.set_image(loaded.rgb, tmp_path / "em16.png", loaded=loaded)
+        qtbot.waitUntil(lambda: panel.contrast.active, timeout=10_000)
+        assert not panel.contrast_box.isHidden()
+        (auto,) = auto_limits(raw)
+        color = scene.image_color(10, 25)
+        assert color.red() == int(np.rint((1500 - auto.low) / (auto.high - auto.low) * 255))
+        np.testing.assert_array_equal(panel.loaded.raw, raw)
+    finally:
+        panel.shutdown()
+        bridge.shutdown(5000)
