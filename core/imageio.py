@@ -345,6 +345,11 @@ def load_thumbnail(path: str | os.PathLike, size: int = 96) -> np.ndarray:
     """A small RGB preview (longest side ``size``), oriented like :func:`load_image`. JPEGs are decoded
     at a reduced scale; other images are reduced strip by strip, never converted at full size."""
     path = Path(path)
+    _check_path(path)
+    if tiff_channels.probe(path) is not None:  # Pillow would refuse it or drop its low bytes
+        preview = Image.fromarray(load_image(path).rgb)
+        preview.thumbnail((size, size), Image.Resampling.BILINEAR)
+        return np.asarray(preview)
     image, _ = open_image(path)
     try:
         source_pixels = image.size[0] * image.size[1]

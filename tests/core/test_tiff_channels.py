@@ -89,3 +89,12 @@ def test_truncated_multichannel_tiff_is_a_clear_error(tmp_path):
     with pytest.raises(ImageLoadError) as info:
         load_image(tmp_path / "cut.tif")
     assert "cut.tif" in str(info.value)
+
+
+def test_thumbnail_of_a_multichannel_tiff(tmp_path):
+    from core.imageio import load_thumbnail
+
+    data = values((40, 60, 2), high=4000)
+    tifffile.imwrite(tmp_path / "two.tif", data, photometric="minisblack", planarconfig="contig")
+    thumb = load_thumbnail(tmp_path / "two.tif", size=30)
+    assert thumb.shape == (20, 30, 3) and thumb.dtype == np.uint8 and thumb.any()
