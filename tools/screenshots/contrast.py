@@ -1,8 +1,9 @@
 """Screenshots of contrast limits (issue 18, item 5): a 16-bit EM-like image with hot and dead pixels in the
 Image and Segment panels, shown under its min..max (what a plain stretch shows) and after Auto.
 
-Run under Xvfb: ``QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1600x1000x24" python -m gui.screenshots_contrast
-OUT``. Writes contrast_<panel>_minmax.png and contrast_<panel>_auto.png.
+Run under Xvfb: ``QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1600x1000x24" python -m tools.screenshots.contrast
+OUT``. Writes contrast_<panel>_minmax.png and contrast_<panel>_auto.png, and
+contrast_image_channels.png (a 2-channel 16-bit TIFF).
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+import tifffile
 from PIL import Image
 from PySide6.QtWidgets import QApplication
 
-from gui.screenshots import _first_use_window, _grab, _wait, _wait_until
+from tools.screenshots.first_use import first_use_window
+from tools.screenshots.grab import grab, wait, wait_until
 
 
 def em_like_16bit(height: int = 768, width: int = 1024, seed: int = 0) -> np.ndarray:
@@ -47,21 +50,29 @@ def main(argv: list[str] | None = None) -> int:
         workspace = ensure_default_workspace(tmp / "workspace")
         path = workspace.images_dir / "em_16bit.png"
         Image.fromarray(em_like_16bit()).save(path)
-        window = _first_use_window(workspace, tmp)
+        window = first_use_window(workspace, tmp)
         panel = window.image_panel
         panel.select_path(path)
         contrast = panel.contrast
-        _wait_until(lambda: contrast.active, 30)
+        wait_until(lambda: contrast.active, 30)
         for name, tab in (("image", window.image_panel), ("segment", window.segment_panel)):
             window.tabs.setCurrentWidget(tab)
             tab.contrast_box.full_button.click()
-            _wait_until(lambda: contrast.shown == contrast.settings, 30)
-            _wait(300)
-            _grab(window, out / f"contrast_{name}_minmax.png")
+            wait_until(lambda: contrast.shown == contrast.settings, 30)
+            wait(300)
+            grab(window, out / f"contrast_{name}_minmax.png")
             tab.contrast_box.auto_button.click()
-            _wait_until(lambda: contrast.shown == contrast.settings, 30)
-            _wait(300)
-            _grab(window, out / f"contrast_{name}_auto.png")
+            wait_until(lambda: contrast.shown == contrast.settings, 30)
+            wait(300)
+            grab(window, out / f"contrast_{name}_auto.png")
+        two = workspace.images_dir / "two_channels.tif"  # a 2-channel 16-bit TIFF: magenta and green
+        tifffile.imwrite(two, np.stack([em_like_16bit(seed=1), em_like_16bit(seed=2)], axis=-1),
+                         photometric="minisblack", planarconfig="contig")
+        window.tabs.setCurrentWidget(panel)
+        panel.select_path(two)
+        wait_until(lambda: contrast.active and contrast.settings.channels == 2, 30)
+        wait(500)
+        grab(window, out / "contrast_image_channels.png")
         window.close()
     app.processEvents()
     return 0
