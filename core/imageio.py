@@ -27,7 +27,14 @@ import numpy as np
 from PIL import Image, ImageFile, UnidentifiedImageError
 
 from core import image_strips as strips
-from core.image_budget import decode_budget_bytes, estimate_decode, over_budget_message
+from core import tiff_channels
+from core.image_budget import (
+    MAX_DECODE_ENV,
+    decode_budget_bytes,
+    estimate_decode,
+    format_bytes,
+    over_budget_message,
+)
 from core.image_sniff import classify_decode_error, diagnose_unidentified
 from core.orientation import (
     ORIENTATION_TAG,
@@ -84,6 +91,8 @@ class ImageMeta:
     file_size: int = 0
     extension_mismatch: bool = False  # e.g. a JPEG named .png: loaded by content, noted here
     notes: tuple[str, ...] = ()  # what was unusual but handled (an invalid EXIF orientation, ...)
+    channels: int = 1  # channels of ``raw`` (HxWxC when more than one; see core.tiff_channels)
+    rgb_channels: bool = False  # those channels are red, green, blue (a 16-bit RGB TIFF)
 
 
 @dataclass(frozen=True)
@@ -258,6 +267,10 @@ def _convert_failure(path: Path, exc: Exception) -> ImageLoadError:
 def load_image(path: str | os.PathLike) -> LoadedImage:
     """Load an image file as HxWx3 uint8 RGB plus metadata (see the module docstring)."""
     path = Path(path)
+    file_size = _check_path(path)
+    layout = tiff_channels.probe(path)
+    if layout is not None:
+        return _load_channels(path, layout, file_size)
     image, file_size = open_image(path)
     notes: list[str] = []
     try:
@@ -296,10 +309,47 @@ def load_image(path: str | os.PathLike) -> LoadedImage:
     return LoadedImage(rgb=rgb, meta=meta, raw=raw)
 
 
+def _load_channels(path: Path, layout: tiff_channels.ChannelLayout, file_size: int) -> LoadedImage:
+    """A multichannel TIFF read by tifffile: ``raw`` HxWxC, ``rgb`` each channel's min..max in its colour."""
+    from core.display.contrast import full_range_settings
+    from core.display.render import render
+
+    limit, budget = max_pixels(), decode_budget_bytes()
+    if layout.width * layout.height > limit:
+        raise ImageLoadError(path, _too_large_message(layout.width, layout.height, limit), "too_large")
+    if tiff_channels.peak_bytes(layout) > budget:
+        raise ImageLoadError(path, f"reading its {layout.channels} channels would take "
+                             f"{format_bytes(tiff_channels.peak_bytes(layout))}, over the memory budget of "
+                             f"{format_bytes(budget)} (raise it with {MAX_DECODE_ENV})", "too_large")
+    try:
+        raw = apply_orientation(tiff_channels.read(path, layout), layout.orientation)
+        rgb = render(raw, full_range_settings(raw, layout.rgb))
+    except MemoryError:
+        raise ImageLoadError(path, "ran out of memory while decoding", "too_large") from None
+    except Exception as exc:  # noqa: BLE001 - tifffile raises many types on hostile data
+        raise ImageLoadError(path, f"unreadable TIFF pixel data ({type(exc).__name__}: {exc})", "corrupt") from None
+    dtype = layout.dtype
+    mode = f"RGB;{dtype.itemsize * 8}" if layout.rgb else f"{layout.channels} channels {dtype.name}"
+    notes = ["alpha channel ignored (shown opaque)"] if layout.samples > layout.channels else []
+    height, width = raw.shape[:2]
+    meta = ImageMeta(
+        path=str(path), format="TIFF", mode=mode, bit_depth=dtype.itemsize * 8,
+        stored_size=(layout.width, layout.height), width=width, height=height, orientation=layout.orientation,
+        value_range=strips.array_value_range(raw), file_size=file_size,
+        extension_mismatch=path.suffix.lower() not in (".tif", ".tiff"), notes=tuple(notes),
+        channels=layout.channels, rgb_channels=layout.rgb)
+    return LoadedImage(rgb=rgb, meta=meta, raw=raw)
+
+
 def load_thumbnail(path: str | os.PathLike, size: int = 96) -> np.ndarray:
     """A small RGB preview (longest side ``size``), oriented like :func:`load_image`. JPEGs are decoded
     at a reduced scale; other images are reduced strip by strip, never converted at full size."""
     path = Path(path)
+    _check_path(path)
+    if tiff_channels.probe(path) is not None:  # Pillow would refuse it or drop its low bytes
+        preview = Image.fromarray(load_image(path).rgb)
+        preview.thumbnail((size, size), Image.Resampling.BILINEAR)
+        return np.asarray(preview)
     image, _ = open_image(path)
     try:
         source_pixels = image.size[0] * image.size[1]

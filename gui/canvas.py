@@ -63,7 +63,8 @@ class ImageScene(QGraphicsScene):
 
     # image -------------------------------------------------------------------------------------------
     def set_image(self, rgb: np.ndarray | None, qimage=None, keep_view: bool = False) -> None:
-        """Show ``rgb``; ``qimage`` is its QImage when a worker already built it (saves ~25 ms at 12 Mpx).
+        """Show ``rgb``; ``qimage`` is its QImage when a worker already built it (saves ~25 ms at 12 Mpx),
+        or the list of :func:`pyramid_images` levels of the picture to show (a contrast-limited one).
         ``keep_view``: another frame of the same stack, so the views keep their zoom and pan when it has
         the previous image's size."""
         self.keep_view = bool(keep_view and rgb is not None and self.rgb is not None
@@ -82,6 +83,16 @@ class ImageScene(QGraphicsScene):
         self.image_changed.emit()
         self.overlay_changed.emit()
 
+    def set_display(self, levels: list[tuple[float, QImage]]) -> None:
+        """Show another picture of the same image (e.g. under new contrast limits): ``levels`` from
+        :func:`pyramid_images`, or one reduced level (a quick preview, drawn scaled up). The overlay, the
+        object being edited and the image's pixels stay."""
+        if self.rgb is None or not levels:
+            return
+        self._levels = _pyramid(levels)
+        self.invalidate(self.sceneRect(), QGraphicsScene.SceneLayer.BackgroundLayer)
+        self.update()
+
     def draw_image(self, painter: QPainter, zoom: float) -> None:
         """Paint the image for a view at ``zoom`` from the coarsest pyramid level that is still sharp."""
         if not self._levels or self.rgb is None:
@@ -92,6 +103,12 @@ class ImageScene(QGraphicsScene):
                 pixmap = candidate
         height, width = self.rgb.shape[:2]
         painter.drawPixmap(QRectF(0, 0, width, height), pixmap, QRectF(pixmap.rect()))
+
+    def image_color(self, row: int, col: int) -> QColor:
+        """The image's colour at a pixel as drawn at full resolution (after contrast limits, if any)."""
+        if not self._levels:
+            return QColor(0, 0, 0, 0)
+        return self._levels[0][1].toImage().pixelColor(col, row)
 
     @property
     def image_size(self) -> tuple[int, int] | None:
@@ -228,16 +245,21 @@ class ImageScene(QGraphicsScene):
         return self._overlay_item
 
 
-def _pyramid(image: QImage) -> list[tuple[float, QPixmap]]:
-    """The image and halvings of it down to at most PYRAMID_MIN_SIDE pixels a side (finest first)."""
-    levels = [(1.0, QPixmap.fromImage(image))]
-    current, scale = image, 1.0
+def pyramid_images(image: QImage) -> list[tuple[float, QImage]]:
+    """The image and halvings of it down to at most PYRAMID_MIN_SIDE pixels a side (finest first). QImages
+    only, so a worker thread can build them."""
+    levels = [(1.0, image)]
+    current = image
     while max(current.width(), current.height()) > PYRAMID_MIN_SIDE:
         current = current.scaled(max(1, current.width() // 2), max(1, current.height() // 2),
                                  Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation)
-        scale /= 2
-        levels.append((current.width() / image.width(), QPixmap.fromImage(current)))
+        levels.append((current.width() / image.width(), current))
     return levels
+
+
+def _pyramid(image: QImage | list) -> list[tuple[float, QPixmap]]:
+    levels = image if isinstance(image, list) else pyramid_images(image)
+    return [(scale, QPixmap.fromImage(level)) for scale, level in levels]
 
 
 class ImageView(QGraphicsView):

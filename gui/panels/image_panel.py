@@ -35,6 +35,8 @@ from core.thumbnails import StackDepth, thumbnails_job
 from core.workspace import Workspace
 from gui.canvas import ImageScene, ImageView
 from gui.image_loading import LoadResult, load_entry, load_frame
+from gui.scene_contrast import SceneContrast
+from gui.widgets.contrast_box import ContrastBox
 from gui.widgets.elided_label import ElidedLabel
 from gui.widgets.frame_bar import FrameBar, FrameState
 from gui.widgets.layout import never_widens
@@ -60,15 +62,16 @@ def _path_from_role(value: str) -> Path:
     return Path(value)
 
 
-def describe_pixel(image: LoadedImage, labels: np.ndarray | None, row: int, col: int) -> str:
-    """The status-bar text for a pixel: coordinates, stored value, display RGB, label."""
-    r, g, b = (int(v) for v in image.rgb[row, col])
+def describe_pixel(image: LoadedImage, labels: np.ndarray | None, row: int, col: int, shown=None) -> str:
+    """The status-bar text for a pixel: coordinates, stored value, display RGB (``shown``: as drawn under
+    the contrast limits), label."""
+    r, g, b = (int(v) for v in (shown if shown is not None else image.rgb[row, col]))
     parts = [f"x {col}, y {row}"]
     if image.raw is not None:
         raw = image.value_at(row, col)
         shown = ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in raw)
         parts.append(f"value {shown} ({image.meta.bit_depth}-bit)")
-        parts.append(f"shown as {r}")
+        parts.append(f"shown as {r}" if r == g == b else f"shown as RGB ({r}, {g}, {b})")
     elif r == g == b and image.meta.mode in ("L", "1", "LA", "I;16", "I"):
         parts.append(f"value {r}")
     else:
@@ -207,6 +210,9 @@ class ImagePanel(QWidget):
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
         right_layout.addWidget(info_box)
+        self.contrast = SceneContrast.of(self.scene, self.bridge)
+        self.contrast_box = ContrastBox(self.contrast)  # shown for high-depth and float images only
+        right_layout.addWidget(self.contrast_box)
         right_layout.addWidget(overlay_box, 1)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -361,8 +367,10 @@ class ImagePanel(QWidget):
         self._request += 1
         request = self._request
         workspace = self.workspace if self._is_in_workspace(path) else None
+        remembered = self.contrast.remembered(str(path))
         self.status_message.emit(f"Loading {safe_text(path.name)}…")
-        self.bridge.start(lambda token, emit: load_entry(path, workspace), f"load {safe_text(path.name)}",
+        self.bridge.start(lambda token, emit: load_entry(path, workspace, remembered),
+                          f"load {safe_text(path.name)}",
                           on_event=lambda event: self._on_load_event(request, path, event), report_errors=False)
 
     def _is_in_workspace(self, path: Path) -> bool:
@@ -406,6 +414,7 @@ class ImagePanel(QWidget):
         self.current_path = path
         self.stack, self.current_frame = result.stack, result.frame
         self.scene.set_image(result.image.rgb, result.qimage, keep_view=not opened)
+        self.contrast.adopt(result.image, str(path), result.display)
         if opened:
             stack = result.stack
             self.frames.stack = stack
@@ -418,7 +427,9 @@ class ImagePanel(QWidget):
         self.info_labels["Mode"].setText(meta.mode + (" with alpha" if meta.has_alpha else ""))
         depth = f"{meta.bit_depth}-bit"
         if meta.value_range:
-            depth += f", values {meta.value_range[0]:g}..{meta.value_range[1]:g} shown as 0..255"
+            depth += f", values {meta.value_range[0]:g}..{meta.value_range[1]:g}"
+        if meta.channels > 1:
+            depth += f", {meta.channels} channels"
         self.info_labels["Bit depth"].setText(depth)
         self.info_labels["Size"].setText(f"{meta.width} × {meta.height} px, {meta.file_size / 1024:.0f} KiB")
         self.info_labels["Orientation"].setText("as stored" if meta.orientation == 1
@@ -452,8 +463,8 @@ class ImagePanel(QWidget):
             self.frames.navigator.failed(index)
             return
         workspace = self.workspace if self._is_in_workspace(path) else None
-        before_mask = self.frames.before_mask
-        self.bridge.start(lambda token, emit: load_frame(stack, index, workspace, before_mask),
+        before_mask, remembered = self.frames.before_mask, self.contrast.remembered(str(path))
+        self.bridge.start(lambda token, emit: load_frame(stack, index, workspace, before_mask, remembered),
                           f"frame {index + 1} of {safe_text(path.name)}", report_errors=False,
                           on_event=lambda event: self._on_frame_event(request, path, index, event))
 
@@ -535,7 +546,7 @@ class ImagePanel(QWidget):
         labels = self.scene.labels
         if labels is not None and self.mask_report is None and not labels[row, col]:
             labels = None  # no mask: "label 0" would be the Segment panel's blank map, not a measurement
-        text = describe_pixel(self.current, labels, row, col)
+        text = describe_pixel(self.current, labels, row, col, self.contrast.shown_rgb(row, col))
         names = self.mask_report.names if self.mask_report is not None and self.mask_report.names else {}
         if labels is not None and int(labels[row, col]) in names:
             text += f" ({names[int(labels[row, col])]})"

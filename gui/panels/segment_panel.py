@@ -38,6 +38,7 @@ from core.segmentation.session import SegmentationSession
 from core.workspace import Workspace
 from gui.canvas import ImageScene
 from gui.panels.image_panel import describe_pixel
+from gui.scene_contrast import SceneContrast
 from gui.segment.instance_tools import InstanceTools
 from gui.segment.markers import ClickMarkers
 from gui.segment.model_tools import ModelTools
@@ -45,6 +46,7 @@ from gui.segment.object_worker import AcceptedObject, ObjectResult, ObjectWorker
 from gui.segment.propagate_action import PropagateAction
 from gui.segment.segment_view import TOOL_BRUSH, TOOL_CLICK, TOOL_ERASER, TOOL_FILL, SegmentView
 from gui.widgets import file_dialogs
+from gui.widgets.contrast_box import ContrastBox
 from gui.widgets.frame_bar import FrameBar, FrameState
 from gui.workers import WorkerBridge
 
@@ -205,6 +207,9 @@ class SegmentPanel(QWidget):
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
+        self.contrast = SceneContrast.of(self.scene, self.bridge)
+        self.contrast_box = ContrastBox(self.contrast)  # the Image panel's contrast, for high depths only
+        right_layout.addWidget(self.contrast_box)
         right_layout.addWidget(labels_box, 1)
         right_layout.addWidget(self.model_tools)
         self.instance_tools = InstanceTools(self, self.bridge)
@@ -286,6 +291,7 @@ class SegmentPanel(QWidget):
         frame of the stack at ``path`` it is, with a mask of its own)."""
         self.rgb = rgb
         self.loaded = loaded if rgb is not None else None
+        self.contrast.attach(self.loaded, str(path or ""))
         self.model_tools.set_image(rgb)
         self.session.set_image(rgb.shape[:2] if rgb is not None else None, path, labels, names, frame)
         self.last_result = None
@@ -489,7 +495,7 @@ class SegmentPanel(QWidget):
             return
         row, col = pixel
         if self.loaded is not None and self.loaded.rgb.shape == self.rgb.shape:
-            text = describe_pixel(self.loaded, self.label_map.labels, row, col)
+            text = describe_pixel(self.loaded, self.label_map.labels, row, col, self.contrast.shown_rgb(row, col))
         else:
             r, g, b = (int(v) for v in self.rgb[row, col])
             text = f"x {col}, y {row} · RGB ({r}, {g}, {b}) · label {int(self.label_map.labels[row, col])}"
