@@ -5,18 +5,30 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from core.imageio import ImageLoadError, load_thumbnail
-from core.jobs import CancelToken, Emit, Images, Job, Message
+from core.imageio import ImageLoadError
+from core.jobs import CancelToken, Emit, Event, Images, Job, Message
 from core.pathtext import safe_text
 
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class StackDepth(Event):
+    """``path`` holds ``frames`` frames (a stack); emitted just before that path's ``Images`` event."""
+
+    path: str
+    frames: int
+
+
 def thumbnails_job(paths: Sequence[str | os.PathLike], size: int = 96) -> Job:
     """Emits ``Images(step=i, images=((path, thumb),))`` per readable file and a warning ``Message``
     (text ``"<path>\\t<reason>"``) per unreadable one, whatever way it fails; returns the number of
-    thumbnails made."""
+    thumbnails made. Stacks (multi-page TIFFs, animated images, sequence folders) show their first frame
+    and, when they hold more than one frame, a :class:`StackDepth` event comes first."""
+    from core.stacks.thumbnail import stack_thumbnail
+
     paths = [os.fsdecode(p) for p in paths]
 
     def job(token: CancelToken, emit: Emit) -> int:
@@ -24,7 +36,7 @@ def thumbnails_job(paths: Sequence[str | os.PathLike], size: int = 96) -> Job:
         for index, path in enumerate(paths):
             token.check()  # outside the try: cancelling is not a problem of this file
             try:
-                thumb = load_thumbnail(path, size)
+                thumb, depth = stack_thumbnail(path, size)
             except ImageLoadError as exc:
                 emit(Message(text=f"{path}\t{exc.reason}", level="warning"))
                 continue
@@ -33,6 +45,8 @@ def thumbnails_job(paths: Sequence[str | os.PathLike], size: int = 96) -> Job:
                 emit(Message(text=f"{path}\t{safe_text(f'unexpected error ({type(exc).__name__}: {exc})')}",
                              level="warning"))
                 continue
+            if depth > 1 or os.path.isdir(path):
+                emit(StackDepth(path=path, frames=depth))
             emit(Images(step=index, images=((path, thumb),)))
             made += 1
         return made

@@ -96,12 +96,22 @@ class Workspace:
     def remove_stale_temp_files(self) -> int:
         """Temp files of interrupted atomic saves in the workspace's folders (see core.atomic)."""
         removed = []
-        for folder in (self.root, self.images_dir, self.masks_dir):
+        for folder in (self.root, self.images_dir, self.masks_dir, *self._subfolders()):
             removed += remove_stale_temp_files(folder)
         if removed:
             log.info("removed %d temp files left by interrupted saves in %s", len(removed),
                      display_path(self.root))
         return len(removed)
+
+    def _subfolders(self) -> list[Path]:
+        """Sequence folders of ``images/`` and per-frame mask folders of ``masks/`` (stacks)."""
+        found = []
+        for parent in (self.images_dir, self.masks_dir):
+            try:
+                found += [Path(e.path) for e in os.scandir(parent) if e.is_dir(follow_symlinks=False)]
+            except OSError:
+                continue
+        return found
 
     @property
     def images_dir(self) -> Path:
@@ -116,7 +126,30 @@ class Workspace:
         return self.root / "runs"
 
     def images(self) -> list[Path]:
+        """Image files of ``images/`` (a multi-page or animated file is one entry); see :meth:`items`."""
         return list_images(self.images_dir)
+
+    def items(self) -> list[Path]:
+        """One entry per image or stack: the image files plus the sequence folders (sub-folders holding
+        images) of ``images/``, sorted by name."""
+        try:
+            folders = [p for p in self.images_dir.iterdir() if p.is_dir() and not p.name.startswith(".")
+                       and list_images(p)]
+        except OSError:
+            folders = []
+        return sorted(self.images() + folders, key=lambda p: p.name.lower())
+
+    def frame_mask_path(self, stack_path: str | os.PathLike, index: int) -> Path:
+        """Where frame ``index`` (0-based) of a stack keeps its label map: ``masks/<stem>/<index:04d>.png``."""
+        from core.stacks.frame_masks import frame_mask_path
+
+        return frame_mask_path(self, stack_path, index)
+
+    def masked_frames(self, stack_path: str | os.PathLike) -> list[int]:
+        """The frames of a stack that have a label map, in order."""
+        from core.stacks.frame_masks import masked_frames
+
+        return masked_frames(self, stack_path)
 
     def mask_path(self, image_path: str | os.PathLike) -> Path:
         """Where the label map of an image lives: ``masks/<image stem>.png``."""
