@@ -7,7 +7,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from core.imageio import ImageLoadError
+from core.imageio import ImageLoadError, load_thumbnail
 from core.jobs import CancelToken, Emit, Event, Images, Job, Message
 from core.pathtext import safe_text
 
@@ -22,13 +22,22 @@ class StackDepth(Event):
     frames: int
 
 
+def _thumbnail(path: str, size: int):
+    """(thumbnail, depth): an ordinary image through load_thumbnail (reduced decoding), a stack through
+    its first frame."""
+    from core.stacks import stack_depth
+    from core.stacks.thumbnail import stack_thumbnail
+
+    if not os.path.isdir(path) and stack_depth(path) == 1:
+        return load_thumbnail(path, size), 1
+    return stack_thumbnail(path, size)
+
+
 def thumbnails_job(paths: Sequence[str | os.PathLike], size: int = 96) -> Job:
     """Emits ``Images(step=i, images=((path, thumb),))`` per readable file and a warning ``Message``
     (text ``"<path>\\t<reason>"``) per unreadable one, whatever way it fails; returns the number of
     thumbnails made. Stacks (multi-page TIFFs, animated images, sequence folders) show their first frame
     and, when they hold more than one frame, a :class:`StackDepth` event comes first."""
-    from core.stacks.thumbnail import stack_thumbnail
-
     paths = [os.fsdecode(p) for p in paths]
 
     def job(token: CancelToken, emit: Emit) -> int:
@@ -36,7 +45,7 @@ def thumbnails_job(paths: Sequence[str | os.PathLike], size: int = 96) -> Job:
         for index, path in enumerate(paths):
             token.check()  # outside the try: cancelling is not a problem of this file
             try:
-                thumb, depth = stack_thumbnail(path, size)
+                thumb, depth = _thumbnail(path, size)
             except ImageLoadError as exc:
                 emit(Message(text=f"{path}\t{exc.reason}", level="warning"))
                 continue

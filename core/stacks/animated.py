@@ -1,7 +1,7 @@
 """Animated GIF, APNG and WebP: frames decoded one at a time by seeking Pillow's reader.
 
 Pillow composites GIF and APNG frames (disposal, blending) as it seeks, so each frame is the picture a
-viewer shows. Seeking backwards restarts from frame 0 inside Pillow; reading forwards (playback,
+viewer shows. Seeking backwards reopens the file and starts from frame 0; reading forwards (playback,
 propagation, segmentation) costs one frame each. The file stays open while the stack is.
 """
 
@@ -47,6 +47,11 @@ class AnimatedImage(ImageStack):
     def _decode(self, index: int) -> LoadedImage:
         try:
             image = self._reader()
+            if image.tell() > index:
+                # Going back: start from a fresh reader. Pillow's own rewind breaks APNG (seeking to frame
+                # 0 after a later one, then forward, raises "APNG contains frame sequence errors").
+                self._drop_reader()
+                image = self._reader()
         except ImageLoadError as exc:
             raise frame_error(self.path, index, exc) from None
         try:

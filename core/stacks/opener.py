@@ -40,8 +40,8 @@ def open_stack(path: str | os.PathLike, as_sequence: bool = False,
         image.close()
         try:
             stack = open_tiff(path, cache_frames)
-        except Exception as exc:  # noqa: BLE001 - Pillow read the header; tifffile may still refuse it
-            raise StackError(path, f"unreadable TIFF structure ({type(exc).__name__}: {exc})", "corrupt") from None
+        except Exception:  # noqa: BLE001 - Pillow read the header; tifffile refusing it leaves Pillow's reading
+            stack = None
         return stack if stack is not None else SingleImage(path, size, cache_frames)
     if fmt in ANIMATED_FORMATS and frames > 1:
         return AnimatedImage(path, image, frames, file_size, cache_frames)

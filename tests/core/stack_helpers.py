@@ -15,7 +15,7 @@ def colour_frames(count: int, size=(10, 8)) -> list[Image.Image]:
     frames = []
     for index in range(count):
         array = np.zeros((height, width, 3), np.uint8)
-        array[..., 0] = 30 * index
+        array[..., 0] = (30 * index) % 256
         array[height // 2:, :, 1] = 200  # some structure, so encoders keep every frame
         array[:, index % width, 2] = 255
         frames.append(Image.fromarray(array))
