@@ -145,7 +145,12 @@ def cmd_segment(args) -> int:
     from core.unet.inference import SegmenterError, load_segmenter, segment_images_job
 
     source = Path(args.input)
-    if source.is_dir():
+    if args.sequence:
+        if not source.is_dir():
+            print(f"error: --sequence takes the folder of the frames, not {source}", file=sys.stderr)
+            return 2
+        paths = [source]
+    elif source.is_dir():
         paths = list_images(source)
         if not paths:
             print(f"error: no images in {source}", file=sys.stderr)
@@ -169,7 +174,8 @@ def cmd_segment(args) -> int:
     bar = ProgressBar(unit="image")  # prints the job's messages (skipped files) too
     try:
         result = segment_images_job(args.run, paths, args.output, CancelToken(), bar, overlay=args.overlay,
-                                    segmenter=segmenter, instances=instances)
+                                    segmenter=segmenter, instances=instances,
+                                    stack_tiff=args.stack_tiff)
     except (KeyboardInterrupt, JobCancelled):
         print("\ninterrupted", file=sys.stderr)
         return 130
@@ -234,9 +240,16 @@ def add_subcommands(sub) -> None:
 
     segment = sub.add_parser("segment", help="segment images with a trained U-Net run into label-map PNGs")
     segment.add_argument("--run", required=True, help="a unet run folder (finished, stopped or still training)")
-    segment.add_argument("--input", required=True, help="an image file or a folder of images")
-    segment.add_argument("--output", required=True, help="folder for <stem>.png label maps")
+    segment.add_argument("--input", required=True, help="an image file, a stack (multi-page TIFF, animated GIF/PNG/WebP) or a folder of "
+                         "images (with --sequence: a folder of numbered frames, segmented as one stack)")
+    segment.add_argument("--output", required=True, help="folder for <stem>.png label maps (a stack's: <stem>/<frame index>.png, "
+                         "frame 0 = 0000.png)")
     segment.add_argument("--overlay", action="store_true", help="also write <stem>_overlay.png")
+    segment.add_argument("--sequence", action="store_true",
+                         help="--input is one numbered image sequence (frame_0001.png, ...), not a batch of images")
+    segment.add_argument("--stack-tiff", action="store_true",
+                         help="write each stack (multi-page TIFF, animation, sequence) as one label TIFF stack "
+                              "<stem>.tif instead of <stem>/<frame>.png label maps")
     segment.add_argument("--tile", type=int, default=512, help="sliding-window tile side (default 512)")
     segment.add_argument("--overlap", type=int, default=64, help="tile overlap in pixels (default 64)")
     from core.cli.formats import add_instance_arguments

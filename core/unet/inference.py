@@ -202,6 +202,41 @@ def overlay_image(rgb: np.ndarray, labels: np.ndarray, opacity: float = 0.45) ->
     return np.where(labels[..., None] > 0, mixed, rgb).round().astype(np.uint8)
 
 
+def _depth(path: Path) -> int:
+    """Frames of ``path`` from its headers; 1 when unreadable (loading it reports why)."""
+    from core.stacks import stack_depth
+
+    try:
+        return stack_depth(path)
+    except Exception:  # noqa: BLE001 - any failure is reported by the load that follows
+        return 1
+
+
+def _segment_stack(seg, path: Path, output_dir: Path, used: set, token, emit, reporter, result, **options) -> None:
+    from core.jobs import JobCancelled
+    from core.stacks import StackError, open_stack
+    from core.unet.stack_segment import segment_stack
+
+    try:
+        stack = open_stack(path, cache_frames=1)
+    except StackError as exc:
+        result.failed.append((str(path), exc.reason))
+        emit(Message(text=f"skipped {exc}", level="warning"))
+        reporter.advance(1, message=path.name)
+        return
+    stem = path.name if path.is_dir() else path.stem
+    unique, counter = stem, 2
+    while unique in used:
+        unique, counter = f"{stem}_{counter}", counter + 1
+    used.add(unique)
+    try:
+        with stack:
+            segment_stack(seg, stack, output_dir, unique, token, emit, reporter, result, **options)
+    except JobCancelled:
+        result.cancelled = True
+        raise
+
+
 @dataclass
 class SegmentResult:
     written: list[str] = field(default_factory=list)  # label maps written
@@ -212,7 +247,7 @@ class SegmentResult:
 
 def segment_images_job(run_dir, image_paths, output_dir, token: CancelToken, emit: Emit, *,
                        overlay: bool = False, segmenter: Segmenter | None = None,
-                       skip_existing: bool = False, instances=None) -> SegmentResult:
+                       skip_existing: bool = False, instances=None, stack_tiff: bool = False) -> SegmentResult:
     """Segment ``image_paths`` into ``output_dir/<stem>.png`` palette label maps (the input's size).
 
     A job body: reports Progress per image and a Message per unreadable file (skipped, listed in the
@@ -223,6 +258,10 @@ def segment_images_job(run_dir, image_paths, output_dir, token: CancelToken, emi
     its ``masks/`` never overwrites masks a person made or corrected). With ``instances`` (a
     ``core.segmentation.instances.InstanceOptions``) each class is split into instances ("cell 1", "cell 2",
     ...; at most 255 per label map, the rest reported).
+
+    Stacks (a file with several frames, or a numbered-sequence folder) are segmented frame by frame into
+    ``<stem>/<index:04d>.png`` (a workspace's per-frame mask layout), or with ``stack_tiff`` into one label
+    TIFF stack ``<stem>.tif``; progress counts frames (see ``core.unet.stack_segment``).
     """
     from core.atomic import atomic_save
     from core.imageio import ImageLoadError, load_image
@@ -233,15 +272,20 @@ def segment_images_job(run_dir, image_paths, output_dir, token: CancelToken, emi
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     seg = segmenter or load_segmenter(run_dir)
-    reporter = ProgressReporter(emit, len(paths))
+    depths = [_depth(path) for path in paths]
+    reporter = ProgressReporter(emit, sum(depths))
     result = SegmentResult()
     used: set[str] = set()
-    for path in paths:
+    for path, depth in zip(paths, depths, strict=True):
         try:
             token.check()
         except JobCancelled:
             result.cancelled = True
             raise
+        if depth > 1 or path.is_dir():
+            _segment_stack(seg, path, output_dir, used, token, emit, reporter, result, overlay=overlay,
+                           skip_existing=skip_existing, instances=instances, stack_tiff=stack_tiff)
+            continue
         if skip_existing and (output_dir / f"{path.stem}.png").exists():
             result.kept.append(str(output_dir / f"{path.stem}.png"))
             used.add(path.stem)
