@@ -94,6 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     from core.cli import propagate as cli_propagate
 
     cli_propagate.add_subcommands(sub)
+    from core.cli import stacks as cli_stacks
+
+    cli_stacks.add_subcommands(sub)
     return parser
 
 

@@ -1,4 +1,5 @@
-"""CLI subcommand ``seggan propagate``: carry a frame's objects through a folder of numbered frames."""
+"""CLI subcommand ``seggan propagate``: carry a frame's objects through the next frames of a stack (a folder
+of numbered frames, a multi-page TIFF, an animated GIF/PNG/WebP)."""
 
 from __future__ import annotations
 
@@ -8,26 +9,53 @@ from pathlib import Path
 from core.cli.progress import ProgressBar
 
 
+def _open(source: Path):
+    """The stack to propagate through: a folder's sequence, a stack file, or the numbered sequence a single
+    frame file belongs to."""
+    from core.stacks import open_stack
+
+    stack = open_stack(source)
+    if stack.n_frames == 1 and stack.kind == "single":
+        stack.close()
+        stack = open_stack(source, as_sequence=True)
+    return stack
+
+
+def _output_name(stack, index: int) -> str:
+    from core.stacks.frame_masks import frame_file_name
+
+    return stack.frame_file(index).stem + ".png" if stack.kind == "sequence" else frame_file_name(index)
+
+
 def cmd_propagate(args) -> int:
-    from core.imageio import ImageLoadError, list_images, load_image
+    from core.imageio import ImageLoadError
+
+    try:
+        stack = _open(Path(args.frames))
+    except ImageLoadError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    with stack:
+        return _propagate(args, stack)
+
+
+def _propagate(args, stack) -> int:
+    from core.imageio import ImageLoadError
     from core.jobs import CancelToken, Finished, JobCancelled
     from core.maskio import MaskLoadError, read_mask, write_mask
     from core.segmentation.propagation_job import propagate_frames_job
 
-    frames = list_images(args.frames)
-    if not frames:
-        print(f"error: no images in {args.frames}", file=sys.stderr)
-        return 2
-    names = [p.name for p in frames]
+    count = stack.n_frames
+    names = [stack.frame_name(i) for i in range(count)]
     start = args.start if args.start is not None else 0
-    stop = args.stop if args.stop is not None else len(frames) - 1
-    if not (0 <= start < stop < len(frames)):
-        print(f"error: --start {start} / --stop {stop}: {args.frames} has frames 0..{len(frames) - 1} "
+    stop = args.stop if args.stop is not None else count - 1
+    if not (0 <= start < stop < count):
+        print(f"error: --start {start} / --stop {stop}: {args.frames} has frames 0..{count - 1} "
               f"({names[0]} .. {names[-1]}) and the last must come after the first", file=sys.stderr)
         return 2
 
     def load_frame(index: int):
-        return load_image(frames[index]).rgb
+        return stack.frame(index).rgb
 
     try:
         first = load_frame(start)
@@ -39,7 +67,7 @@ def cmd_propagate(args) -> int:
     output.mkdir(parents=True, exist_ok=True)
 
     def save(index: int, carried) -> None:
-        write_mask(output / (frames[index].stem + ".png"), carried)
+        write_mask(output / _output_name(stack, index), carried)
 
     try:
         job = propagate_frames_job(load_frame, labels, start, stop, save=save)
@@ -66,12 +94,15 @@ def cmd_propagate(args) -> int:
 
 def add_subcommands(sub) -> None:
     parser = sub.add_parser(
-        "propagate", help="carry a frame's objects to the next frames of a numbered frame folder",
+        "propagate", help="carry a frame's objects to the next frames of a stack or numbered frame folder",
         description="Carry each object of a label map (the accepted objects of one frame) through the next "
-                    "frames of a folder of frames (sorted by name: frame_0001.png, ...), each object by its own "
-                    "motion. Writes one palette label map per frame, named like the frame, as the starting "
+                    "frames of a stack: a folder of numbered frames (natural order: frame_2.png before "
+                    "frame_10.png), one frame file of such a sequence, a multi-page TIFF or an animated "
+                    "GIF/PNG/WebP; each object moves by its own motion. Writes one palette label map per frame "
+                    "(a sequence's named like the frame, a stack file's 0003.png for frame 3) as the starting "
                     "point to correct with clicks.")
-    parser.add_argument("frames", help="folder of the sequence's frames")
+    parser.add_argument("frames", help="the stack: a folder of numbered frames, one of its frames, a multi-page "
+                                       "TIFF or an animated GIF/PNG/WebP")
     parser.add_argument("--mask", required=True, help="label map of the first frame (the objects to carry)")
     parser.add_argument("--output", "-o", required=True, help="folder for the propagated label maps")
     parser.add_argument("--start", type=int, help="index (0-based, in name order) of the mask's frame; default 0")

@@ -13,7 +13,7 @@ class SingleImage(ImageStack):
     kind = "single"
 
     def __init__(self, path: Path, frame_size: tuple[int, int], cache_frames: int = DEFAULT_CACHE_FRAMES):
-        super().__init__(path, 1, frame_size, cache_frames=min(cache_frames, 1) or 1)
+        super().__init__(path, 1, frame_size, cache_frames=1)
 
     def frame_name(self, index: int) -> str:
         self._checked(index)

@@ -191,3 +191,30 @@ def test_cli_names_the_bad_input(tmp_path, capsys):
                  "--stop", "5"]) == 2
     assert "frames 0..1" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+def test_cli_propagates_through_a_tiff_stack_and_a_chosen_frame_file(tmp_path):
+    import tifffile
+    from PIL import Image
+
+    from core.cli import main
+    from core.maskio import read_mask, write_mask
+
+    frames, masks = _sequence(4)
+    tifffile.imwrite(tmp_path / "movie.tif", np.stack(frames), photometric="rgb")
+    write_mask(tmp_path / "first.png", masks[0])
+    out = tmp_path / "out"
+    assert main(["propagate", str(tmp_path / "movie.tif"), "--mask", str(tmp_path / "first.png"), "-o",
+                 str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["0001.png", "0002.png", "0003.png"]
+    for t in (1, 2, 3):
+        assert _iou(read_mask(out / f"{t:04d}.png").labels == 1, masks[t] == 1) > 0.85
+    folder = tmp_path / "seq"
+    folder.mkdir()
+    for t, rgb in enumerate(frames):  # natural order: f9 before f10
+        Image.fromarray(rgb).save(folder / f"f{t + 8}.png")
+    out2 = tmp_path / "out2"
+    assert main(["propagate", str(folder / "f9.png"), "--mask", str(tmp_path / "first.png"), "-o", str(out2),
+                 "--stop", "2"]) == 0
+    assert sorted(p.name for p in out2.iterdir()) == ["f10.png", "f9.png"]
+    assert _iou(read_mask(out2 / "f10.png").labels == 1, masks[2] == 1) > 0.85

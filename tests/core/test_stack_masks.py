@@ -8,7 +8,7 @@ import tifffile
 
 from core.formats.label_tiff import LabelTiffError
 from core.jobs import CancelToken, Images
-from core.maskio import MaskLoadError, read_mask, write_mask
+from core.maskio import MaskLoadError, write_mask
 from core.stacks import open_stack
 from core.stacks.frame_masks import masked_frames, read_frame_mask, write_frame_mask
 from core.stacks.label_stack import export_label_stack, import_label_stack, read_label_stack
