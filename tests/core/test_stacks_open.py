@@ -155,3 +155,23 @@ def test_unusable_sources_are_stack_errors(tmp_path):
     (tmp_path / "text.gif").write_text("not a picture")
     with pytest.raises(ImageLoadError):
         open_stack(tmp_path / "text.gif")
+
+
+def test_the_pixel_limit_and_decode_budget_hold_per_frame(tmp_path, monkeypatch):
+    tiff = write_tiff_stack(tmp_path / "big.tif", gray_stack(3, np.uint16, size=(400, 500)))
+    gif = write_animation(tmp_path / "big.gif", count=3, size=(800, 700))
+    with open_stack(tiff) as stack:  # headers are read whatever the limits
+        monkeypatch.setenv("SEGGAN_MAX_PIXELS", "100000")
+        with pytest.raises(FrameLoadError) as caught:
+            stack.frame(1)
+        assert caught.value.kind == "too_large" and "frame 1: image too large" in str(caught.value)
+        monkeypatch.delenv("SEGGAN_MAX_PIXELS")
+        monkeypatch.setenv("SEGGAN_MAX_DECODE_MB", "1")  # 400x500 uint16 needs about 1.4 MB
+        with pytest.raises(FrameLoadError, match="SEGGAN_MAX_DECODE_MB"):
+            stack.frame(1)
+        monkeypatch.delenv("SEGGAN_MAX_DECODE_MB")
+        assert stack.frame(1).raw.shape == (400, 500)
+    monkeypatch.setenv("SEGGAN_MAX_DECODE_MB", "1")
+    with open_stack(gif) as stack, pytest.raises(FrameLoadError) as caught:
+        stack.frame(2)
+    assert caught.value.kind == "too_large"
