@@ -108,11 +108,20 @@ def test_cancelling_a_stack_stops_between_frames(run_dir, tmp_path):
     tiff = tmp_path / "long.tif"
     tifffile.imwrite(tiff, _frames(6), photometric="rgb")
     token = CancelToken()
+    segmenter = load_segmenter(run_dir)
 
-    def emit(event):
-        if isinstance(event, Progress) and event.done >= 2:
-            token.cancel()
+    class CancelsAfterTwo:  # the user presses Cancel while frame 1 is being segmented
+        class_names = segmenter.class_names
+        calls = 0
+
+        def predict(self, rgb, token_seen):
+            CancelsAfterTwo.calls += 1
+            if CancelsAfterTwo.calls == 2:
+                token.cancel()
+            return segmenter.predict(rgb)
 
     with pytest.raises(JobCancelled):
-        segment_images_job(run_dir, [tiff], tmp_path / "out", token, emit, segmenter=load_segmenter(run_dir))
-    assert 2 <= len(list((tmp_path / "out" / "long").iterdir())) < 6
+        segment_images_job(run_dir, [tiff], tmp_path / "out", token, lambda event: None,
+                           segmenter=CancelsAfterTwo())
+    assert sorted(p.name for p in (tmp_path / "out" / "long").iterdir()) == ["0000.png", "0001.png"]
+    assert CancelsAfterTwo.calls == 2  # no frame after the cancel was decoded or predicted
