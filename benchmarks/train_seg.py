@@ -99,9 +99,12 @@ def train_ours(args, seed, train_images, train_masks, num_classes, run_dir, deci
 
     hp = SegHyperparameters(num_classes=num_classes, crop=args.crop, batch_size=args.batch, depth=args.depth,
                             base_width=args.width, loss=args.loss, learning_rate=args.lr,
-                            val_fraction=args.val_fraction, minutes=args.minutes, seed=seed,
+                            val_fraction=args.val_fraction, seed=seed,
                             schedule=args.schedule, warmup=args.warmup, ema=args.ema,
-                            precision=args.precision)
+                            precision=args.precision, steps=args.steps,
+                            minutes=None if args.steps else args.minutes,
+                            early_stopping=0 if args.steps else None,
+                            class_weights=_class_weights(args.class_weights), augment=_augment(args))
     source = {"kind": "folders", "images": str(train_images), "masks": str(train_masks)}
     config = unet_run_config(source, hp, description="benchmark",
                              masks=decision.to_params() if decision is not None else None)
@@ -110,6 +113,18 @@ def train_ours(args, seed, train_images, train_masks, num_classes, run_dir, deci
     status = RunFolder(run_dir).read_status()
     elapsed = float(status.get("elapsed_s") or 0.0)
     return result, elapsed, config, status
+
+
+def _class_weights(text):
+    if not text:
+        return None
+    return "auto" if text == "auto" else [float(v) for v in text.split(",")]
+
+
+def _augment(args) -> dict:
+    """Augment fields given on the command line (the rest keep the app's defaults)."""
+    return {key: value for key, value in (("elastic", args.elastic), ("elastic_alpha", args.elastic_alpha))
+            if value is not None}
 
 
 def validation_curve(run_dir) -> dict:
@@ -213,6 +228,10 @@ def main(argv=None) -> int:
     parser.add_argument("--loss", default="ce+dice")
     parser.add_argument("--schedule", default="cosine", choices=("constant", "cosine", "one-cycle"))
     parser.add_argument("--warmup", type=float, default=0.05, help="share of the budget warming up")
+    parser.add_argument("--steps", type=int, help="tuning: a step budget instead of --minutes (load-independent)")
+    parser.add_argument("--class-weights", help="auto or per-class weights, e.g. 2,1 (default: none)")
+    parser.add_argument("--elastic", type=float, help="probability of an elastic deformation (default: the app's)")
+    parser.add_argument("--elastic-alpha", type=float, help="elastic displacement in pixels (default: the app's)")
     parser.add_argument("--ema", type=float, default=0.99, help="weights' moving-average momentum (0: none)")
     parser.add_argument("--val-fraction", type=float, default=0.2,
                         help="share of the TRAINING pairs held out for validation (the app's default)")

@@ -61,6 +61,32 @@ def _starts(length: int, tile: int, stride: int) -> list[int]:
     return starts
 
 
+TTA_VIEWS = (1, 2, 4, 8)
+
+
+def _averaged_over_views(tf, probabilities, images, views: int):
+    """Mean class probabilities over ``views`` flips (2: left-right; 4: and up-down) and, for 8, the same
+    views transposed; each view's prediction is mapped back before averaging. One model call per group of
+    same-shaped views (a batch ``views`` or ``views / 2`` times larger)."""
+    flips = [(False, False), (False, True), (True, False), (True, True)][:min(views, 4)]
+
+    def flip(x, up_down, left_right):
+        if up_down:
+            x = x[:, ::-1]
+        return x[:, :, ::-1] if left_right else x
+
+    n = tf.shape(images)[0]
+    total = None
+    for transposed in ((False, True) if views == 8 else (False,)):
+        base = tf.transpose(images, [0, 2, 1, 3]) if transposed else images
+        probs = probabilities(tf.concat([flip(base, *f) for f in flips], axis=0))
+        for k, f in enumerate(flips):
+            back = flip(probs[k * n:(k + 1) * n], *f)
+            back = tf.transpose(back, [0, 2, 1, 3]) if transposed else back
+            total = back if total is None else total + back
+    return total / float(views)
+
+
 @dataclass
 class Segmenter:
     """A loaded model; ``predict`` works on images of any size. Not thread-safe: one caller at a time."""
@@ -73,6 +99,8 @@ class Segmenter:
     run_dir: str = ""
     precision: str = "float32"  # what the model computes in (its weights are float32 in every precision)
     weights: LoadedWeights | None = None  # which of the run's weights (None: weights given directly)
+    fold: bool = True  # batch norm folded into the convolutions (faster, same result; see folding.py)
+    tta: int = 1  # test-time augmentation: probabilities averaged over 1, 2, 4 or 8 flipped/transposed views
 
     def __post_init__(self) -> None:
         from core.runtime import tensorflow
@@ -81,14 +109,45 @@ class Segmenter:
         m = self.spec.multiple
         self.tile = max(m, _round_up(int(self.tile), m))
         self.overlap = max(0, min(int(self.overlap), self.tile // 2))
-        spec, model = self.spec, self.model
+        if self.tta not in TTA_VIEWS:
+            raise ValueError(f"tta must be one of {TTA_VIEWS} views, got {self.tta}")
+        spec = self.spec
+        self._folded = self._fold(None)
+        if self._folded is not None:
+            from core.unet.folding import folded_forward
+
+            logits = folded_forward(self._folded, spec, self.precision)
+        else:
+            model = self.model
+
+            def logits(images):
+                return model(images, training=False)
+        views = self.tta
+
+        def probabilities(images):
+            return probabilities_from_logits(logits(images), spec)
 
         @tf.function(reduce_retracing=True)
         def forward(batch):  # uint8 in: the scaling to [0, 1] runs in the graph, not as a float copy on the host
             images = tf.cast(batch, tf.float32) / 255.0
-            return probabilities_from_logits(model(images, training=False), spec)
+            if views == 1:
+                return probabilities(images)
+            return _averaged_over_views(tf, probabilities, images, views)
 
         self._forward = forward
+
+    def _fold(self, target):
+        """Batch norm folded into the convolutions (core/unet/folding.py); None for a model without it."""
+        if not (self.fold and self.spec.batch_norm):
+            return None
+        from core.unet.folding import fold_batch_norm
+
+        return fold_batch_norm(self.model, self.spec, target=target)  # float32 storage; computes in precision
+
+    def set_weights(self, weights: list) -> None:
+        """Give ``model`` new weights (``model.weights`` order) and refresh what inference computes with."""
+        self.model.set_weights(weights)
+        self._fold(self._folded)
 
     @property
     def num_classes(self) -> int:
@@ -172,13 +231,14 @@ def load_run_weights(model, run_dir: str | os.PathLike, variant: str = "default"
 
 
 def load_segmenter(run_dir: str | os.PathLike, tile: int = DEFAULT_TILE, overlap: int = DEFAULT_OVERLAP,
-                   weights: str = "default", precision: str = "auto") -> Segmenter:
+                   weights: str = "default", precision: str = "auto", tta: int = 1) -> Segmenter:
     """A Segmenter for a U-Net run folder (finished, stopped or still training), with the run's default
     weights unless ``weights`` names others (see load_run_weights). Runs TensorFlow: call it on a worker
     thread.
 
     ``precision``: auto (mixed bfloat16 where this machine's measured check found it faster, see
     core.training.precision), float32, bfloat16 or float16, whatever precision the run trained in.
+    ``tta``: views averaged per prediction (1: none; see Segmenter).
     """
     from core.training.precision import resolve_precision
 
@@ -190,7 +250,7 @@ def load_segmenter(run_dir: str | os.PathLike, tile: int = DEFAULT_TILE, overlap
     loaded = load_run_weights(model, run_dir, weights)
     names = {int(k): str(v) for k, v in (config.task_params.get("class_names") or {}).items()}
     return Segmenter(model, spec, tile=tile, overlap=overlap, class_names=names, run_dir=str(run_dir),
-                     weights=loaded, precision=chosen)
+                     weights=loaded, precision=chosen, tta=tta)
 
 
 def overlay_image(rgb: np.ndarray, labels: np.ndarray, opacity: float = 0.45) -> np.ndarray:
