@@ -238,7 +238,7 @@ def add_subcommands(sub) -> None:
     segment.add_argument("--input", required=True, help="an image file or a folder of images")
     segment.add_argument("--output", required=True, help="folder for <stem>.png label maps")
     segment.add_argument("--overlay", action="store_true", help="also write <stem>_overlay.png")
-    segment.add_argument("--tile", type=int, default=512, help="sliding-window tile side (default 512)")
+    segment.add_argument("--tile", type=int, default=1024, help="sliding-window tile side (default 1024)")
     segment.add_argument("--overlap", type=int, default=64, help="tile overlap in pixels (default 64)")
     segment.add_argument("--tta", type=int, choices=(1, 2, 4, 8), default=1,
                          help="test-time augmentation: average over this many flipped/transposed views (default 1: "
