@@ -98,7 +98,7 @@ def train_ours(args, seed, train_images, train_masks, num_classes, run_dir, deci
     from core.unet.setup import SegHyperparameters, unet_run_config
 
     hp = SegHyperparameters(num_classes=num_classes, crop=args.crop, batch_size=args.batch, depth=args.depth,
-                            base_width=args.width, loss=args.loss, learning_rate=args.lr,
+                            base_width=args.width, residual=not args.no_residual, loss=args.loss, learning_rate=args.lr,
                             val_fraction=args.val_fraction, seed=seed,
                             schedule=args.schedule, warmup=args.warmup, ema=args.ema,
                             precision=args.precision, steps=args.steps,
@@ -227,6 +227,7 @@ def main(argv=None) -> int:
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--width", type=int, default=8, help="our U-Net's base width")
     parser.add_argument("--depth", type=int, default=4)
+    parser.add_argument("--no-residual", action="store_true", help="plain conv blocks (no shortcuts)")
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--loss", default="ce+dice")
     parser.add_argument("--schedule", default="cosine", choices=("constant", "cosine", "one-cycle"))

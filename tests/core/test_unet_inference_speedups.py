@@ -77,3 +77,14 @@ def test_test_time_augmentation_averages_the_views_mapped_back(views):
     np.testing.assert_allclose(got, expected, atol=1e-5)
     with pytest.raises(ValueError, match="tta"):
         Segmenter(model, spec, tta=3)
+
+
+@pytest.mark.parametrize("classes", [2, 3])
+def test_inference_softmax_matches_keras(classes):
+    """The elementwise softmax of inference gives the probabilities tf.nn.softmax gives."""
+    from core.runtime import tensorflow
+    from core.unet.inference import _softmax
+
+    tf = tensorflow()
+    logits = tf.constant(np.random.default_rng(4).normal(0, 4, (2, 8, 8, classes)).astype(np.float32))
+    np.testing.assert_allclose(np.asarray(_softmax(tf, logits)), np.asarray(tf.nn.softmax(logits)), atol=1e-6)
