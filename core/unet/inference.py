@@ -21,6 +21,7 @@ from core.jobs import CancelToken, Emit, Message, ProgressReporter
 from core.training import run_weights
 from core.training.run_weights import WEIGHT_CHOICES, LoadedWeights  # noqa: F401 - imported from here too
 from core.unet.model import UNetSpec, build_unet, probabilities_from_logits
+from core.unet.tta import TTA_VIEWS, averaged_over_views
 
 # Tiles of 1024 pixels: a 1024x1024 image is one pass instead of nine overlapping 512-pixel tiles (2.25x the
 # pixels); the largest activation of a tile (16 channels at full resolution) stays about 64 MB.
@@ -63,9 +64,6 @@ def _starts(length: int, tile: int, stride: int) -> list[int]:
     return starts
 
 
-TTA_VIEWS = (1, 2, 4, 8)
-
-
 def _softmax(tf, logits):
     """Softmax over the last axis in elementwise ops. oneDNN's Softmax kernel took 30 ms of a 113 ms
     prediction of a 512x512 image with 2 classes (profiled, one core; 19 ms alone in a micro-benchmark);
@@ -75,29 +73,6 @@ def _softmax(tf, logits):
         return tf.concat([1.0 - p, p], axis=-1)
     e = tf.exp(logits - tf.reduce_max(logits, axis=-1, keepdims=True))
     return e / tf.reduce_sum(e, axis=-1, keepdims=True)
-
-
-def _averaged_over_views(tf, probabilities, images, views: int):
-    """Mean class probabilities over ``views`` flips (2: left-right; 4: and up-down) and, for 8, the same
-    views transposed; each view's prediction is mapped back before averaging. One model call per group of
-    same-shaped views (a batch ``views`` or ``views / 2`` times larger)."""
-    flips = [(False, False), (False, True), (True, False), (True, True)][:min(views, 4)]
-
-    def flip(x, up_down, left_right):
-        if up_down:
-            x = x[:, ::-1]
-        return x[:, :, ::-1] if left_right else x
-
-    n = tf.shape(images)[0]
-    total = None
-    for transposed in ((False, True) if views == 8 else (False,)):
-        base = tf.transpose(images, [0, 2, 1, 3]) if transposed else images
-        probs = probabilities(tf.concat([flip(base, *f) for f in flips], axis=0))
-        for k, f in enumerate(flips):
-            back = flip(probs[k * n:(k + 1) * n], *f)
-            back = tf.transpose(back, [0, 2, 1, 3]) if transposed else back
-            total = back if total is None else total + back
-    return total / float(views)
 
 
 @dataclass
@@ -147,7 +122,7 @@ class Segmenter:
             images = tf.cast(batch, tf.float32) / 255.0
             if views == 1:
                 return probabilities(images)
-            return _averaged_over_views(tf, probabilities, images, views)
+            return averaged_over_views(tf, probabilities, images, views)
 
         self._forward = forward
 
@@ -208,7 +183,7 @@ class Segmenter:
     def predict(self, rgb: np.ndarray, token: CancelToken | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(labels HxW uint8, probabilities HxWxK float32) for an HxWx3 (or HxW) uint8 image of any size."""
         probs = self.predict_probabilities(rgb, token)
-        return np.argmax(probs, axis=-1).astype(np.uint8), probs.astype(np.float32)
+        return np.argmax(probs, axis=-1).astype(np.uint8), np.asarray(probs, np.float32)  # no copy when float32
 
 
 def _as_rgb(image: np.ndarray) -> np.ndarray:
