@@ -2,8 +2,7 @@
 
 At inference a batch-norm layer is an affine map per channel, ``y = gamma (x - mean) / sqrt(var + eps) + beta``,
 so the convolution before it can absorb it: kernel * scale and a bias ``beta - mean * scale``. The folded
-model (the same U-Net built with ``batch_norm=False``: same layer names, convolutions with biases) gives the
-same logits up to rounding, with one pass over each activation fewer per layer and, in mixed precision, no
+weights (per layer of the U-Net, batch norms left out) give the same logits up to rounding, with one pass over each activation fewer per layer and, in mixed precision, no
 casts to float32 and back around each batch norm; TensorFlow's graph optimiser then fuses each
 convolution with its bias and ReLU into one oneDNN kernel. Only inference uses it: training needs the
 batch statistics.
@@ -11,15 +10,9 @@ batch statistics.
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 
-from core.unet.model import UNetSpec, build_unet
-
-
-def folded_spec(spec: UNetSpec) -> UNetSpec:
-    return dataclasses.replace(spec, batch_norm=False)
+from core.unet.model import UNetSpec
 
 
 def folded_weights(model, spec: UNetSpec) -> dict[str, list[np.ndarray]]:
@@ -40,37 +33,44 @@ def folded_weights(model, spec: UNetSpec) -> dict[str, list[np.ndarray]]:
     return out
 
 
-def fold_batch_norm(model, spec: UNetSpec, precision: str = "float32", target=None):
-    """A model without batch norm computing what ``model`` computes at inference. ``target``: a folded model
-    built before (its weights are replaced), else a new one."""
-    if target is None:
-        target = build_unet(folded_spec(spec), name=f"{model.name}_folded", precision=precision)
-    weights = folded_weights(model, spec)
-    for layer in target.layers:
-        if layer.weights:
-            layer.set_weights(weights[layer.name])
-    return target
+class FoldedWeights:
+    """The folded weights as TensorFlow variables (per layer name: kernel, and bias where there is one), so a
+    traced forward reads whatever ``update`` assigned last. No second Keras model is built: building one
+    cost the first prediction about a tenth of a second."""
+
+    def __init__(self, model, spec: UNetSpec):
+        from core.runtime import tensorflow
+
+        tf = tensorflow()
+        self.spec = spec
+        self.variables = {name: [tf.Variable(v, trainable=False, name=f"{name}_{i}") for i, v in enumerate(values)]
+                          for name, values in folded_weights(model, spec).items()}
+
+    def update(self, model) -> None:
+        """Refold from ``model``'s current weights (same architecture)."""
+        for name, values in folded_weights(model, self.spec).items():
+            for variable, value in zip(self.variables[name], values, strict=True):
+                variable.assign(value)
 
 
-def folded_forward(folded, spec: UNetSpec, precision: str = "float32"):
-    """``images -> logits`` through the folded model's weights with TensorFlow's own ops: ``bias_add`` (which
-    the graph optimiser fuses with the convolution and the ReLU into one oneDNN kernel; Keras adds biases
-    with a broadcast ``add`` that it leaves alone). Reads the variables at each call, so it follows
-    ``fold_batch_norm(..., target=folded)``."""
+def folded_forward(folded: FoldedWeights, spec: UNetSpec, precision: str = "float32"):
+    """``images -> logits`` through the folded weights with TensorFlow's own ops, as build_unet's model
+    computes them: ``bias_add`` (which the graph optimiser fuses with the convolution and the ReLU into one
+    oneDNN kernel; Keras adds biases with a broadcast ``add`` that it leaves alone). Reads the variables at
+    each call, so it follows ``folded.update``."""
     from core.runtime import tensorflow
     from core.training.precision import policy_name
 
     tf = tensorflow()
     compute = tf.bfloat16 if "bfloat16" in policy_name(precision) else (
         tf.float16 if "float16" in policy_name(precision) else tf.float32)
-    layers = {layer.name: layer for layer in folded.layers}
+    layers = folded.variables
 
     def conv(x, name, relu=False, dtype=compute):
-        layer = layers[name]
-        kernel = tf.cast(layer.kernel, dtype)
-        y = tf.nn.conv2d(x, kernel, strides=1, padding="SAME")
-        if layer.use_bias:
-            y = tf.nn.bias_add(y, tf.cast(layer.bias, dtype))
+        kernel, *bias = layers[name]
+        y = tf.nn.conv2d(x, tf.cast(kernel, dtype), strides=1, padding="SAME")
+        if bias:
+            y = tf.nn.bias_add(y, tf.cast(bias[0], dtype))
         return tf.nn.relu(y) if relu else y
 
     def block(x, name):
@@ -84,12 +84,12 @@ def folded_forward(folded, spec: UNetSpec, precision: str = "float32"):
         return x
 
     def upsample(x, name):
-        layer = layers[name]
+        kernel, bias = layers[name]
         shape = tf.shape(x)
-        filters = layer.kernel.shape[2]  # transposed kernels are (h, w, out, in)
-        y = tf.nn.conv2d_transpose(x, tf.cast(layer.kernel, compute),
+        filters = kernel.shape[2]  # transposed kernels are (h, w, out, in)
+        y = tf.nn.conv2d_transpose(x, tf.cast(kernel, compute),
                                    tf.stack([shape[0], shape[1] * 2, shape[2] * 2, filters]), strides=2)
-        return tf.nn.bias_add(y, tf.cast(layer.bias, compute))
+        return tf.nn.bias_add(y, tf.cast(bias, compute))
 
     def forward(images):
         x = tf.cast(images, compute)

@@ -126,13 +126,16 @@ class Segmenter:
 
         self._forward = forward
 
-    def _fold(self, target):
+    def _fold(self, folded):
         """Batch norm folded into the convolutions (core/unet/folding.py); None for a model without it."""
         if not (self.fold and self.spec.batch_norm):
             return None
-        from core.unet.folding import fold_batch_norm
+        from core.unet.folding import FoldedWeights
 
-        return fold_batch_norm(self.model, self.spec, target=target)  # float32 storage; computes in precision
+        if folded is None:
+            return FoldedWeights(self.model, self.spec)
+        folded.update(self.model)
+        return folded
 
     def set_weights(self, weights: list) -> None:
         """Give ``model`` new weights (``model.weights`` order) and refresh what inference computes with."""

@@ -28,15 +28,16 @@ def _logits(model, images):
 
 
 @pytest.mark.parametrize("residual", [True, False])
-def test_folded_model_computes_what_the_batch_norm_model_computes(residual):
-    from core.unet.folding import fold_batch_norm
+def test_folded_weights_compute_what_the_batch_norm_model_computes(residual):
+    from core.unet.folding import FoldedWeights, folded_forward
 
     spec = UNetSpec(num_classes=3, depth=2, base_width=4, residual=residual)
     model = _model_with_statistics(spec)
-    folded = fold_batch_norm(model, spec)
-    assert not [layer for layer in folded.layers if "_bn" in layer.name]
+    folded = FoldedWeights(model, spec)
+    assert not [name for name in folded.variables if "_bn" in name]
     images = np.random.default_rng(1).integers(0, 256, (2, 32, 48, 3)).astype(np.uint8)
-    expected, got = _logits(model, images), _logits(folded, images)
+    expected = _logits(model, images)
+    got = np.asarray(folded_forward(folded, spec)(images.astype(np.float32) / 255.0))
     assert np.abs(expected).max() > 0.1  # a real signal, not all zeros
     np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4)
 
