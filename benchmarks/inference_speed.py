@@ -8,7 +8,7 @@ it is in the app by the time someone segments):
 - ``seggan_segment``: ``segment_images_job`` over the folder (decode, predict, write palette PNGs), as the
   CLI runs it, in images/s, with the segmenter loaded beforehand (the CLI loads it once);
 - ``predict_only``: ``Segmenter.predict`` alone per image size (the folder's images, and a 2x2 mosaic of
-  them, which takes the sliding-window path with 512-pixel tiles).
+  them, which is one 1024-pixel tile by default; it took nine overlapping 512-pixel tiles before).
 
 TensorFlow gets both cores, as in ``seggan segment``; the app keeps one core for its UI, so for the panel's
 latency as the app sees it run with ``SEGGAN_INTRA_OP_THREADS=1``. The script runs on older trees too (it

@@ -98,10 +98,13 @@ def train_ours(args, seed, train_images, train_masks, num_classes, run_dir, deci
     from core.unet.setup import SegHyperparameters, unet_run_config
 
     hp = SegHyperparameters(num_classes=num_classes, crop=args.crop, batch_size=args.batch, depth=args.depth,
-                            base_width=args.width, loss=args.loss, learning_rate=args.lr,
-                            val_fraction=args.val_fraction, minutes=args.minutes, seed=seed,
+                            base_width=args.width, residual=not args.no_residual, loss=args.loss, learning_rate=args.lr,
+                            val_fraction=args.val_fraction, seed=seed,
                             schedule=args.schedule, warmup=args.warmup, ema=args.ema,
-                            precision=args.precision)
+                            precision=args.precision, steps=args.steps,
+                            minutes=None if args.steps else args.minutes,
+                            early_stopping=0 if args.steps else None,
+                            class_weights=_class_weights(args.class_weights), augment=_augment(args))
     source = {"kind": "folders", "images": str(train_images), "masks": str(train_masks)}
     config = unet_run_config(source, hp, description="benchmark",
                              masks=decision.to_params() if decision is not None else None)
@@ -110,6 +113,18 @@ def train_ours(args, seed, train_images, train_masks, num_classes, run_dir, deci
     status = RunFolder(run_dir).read_status()
     elapsed = float(status.get("elapsed_s") or 0.0)
     return result, elapsed, config, status
+
+
+def _class_weights(text):
+    if not text:
+        return None
+    return "auto" if text == "auto" else [float(v) for v in text.split(",")]
+
+
+def _augment(args) -> dict:
+    """Augment fields given on the command line (the rest keep the app's defaults)."""
+    return {key: value for key, value in (("elastic", args.elastic), ("elastic_alpha", args.elastic_alpha))
+            if value is not None}
 
 
 def validation_curve(run_dir) -> dict:
@@ -149,6 +164,9 @@ def run_ours(args, seed, train_images, train_masks, num_classes, run_dir, test_d
         float32 = load_segmenter(run_dir, precision="float32")  # the app predicts in auto's precision, as above
         out["test_iou_predicting_in_float32"] = score(
             lambda rgb: float32.predict(rgb)[0], test_data, num_classes)["mean_iou"]
+        # Test-time augmentation (seggan segment --tta 8; not its default: 8x the inference time).
+        tta = load_segmenter(run_dir, tta=8)
+        out["test_iou_with_tta8"] = score(lambda rgb: tta.predict(rgb)[0], test_data, num_classes)["mean_iou"]
         # The other saved weights, for comparison (not what segment uses).
         others = {}
         for variant in sorted(read_manifest(Path(run_dir) / "model")["variants"]):
@@ -209,10 +227,15 @@ def main(argv=None) -> int:
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--width", type=int, default=8, help="our U-Net's base width")
     parser.add_argument("--depth", type=int, default=4)
+    parser.add_argument("--no-residual", action="store_true", help="plain conv blocks (no shortcuts)")
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--loss", default="ce+dice")
     parser.add_argument("--schedule", default="cosine", choices=("constant", "cosine", "one-cycle"))
     parser.add_argument("--warmup", type=float, default=0.05, help="share of the budget warming up")
+    parser.add_argument("--steps", type=int, help="tuning: a step budget instead of --minutes (load-independent)")
+    parser.add_argument("--class-weights", help="auto or per-class weights, e.g. 2,1 (default: none)")
+    parser.add_argument("--elastic", type=float, help="probability of an elastic deformation (default: the app's)")
+    parser.add_argument("--elastic-alpha", type=float, help="elastic displacement in pixels (default: the app's)")
     parser.add_argument("--ema", type=float, default=0.99, help="weights' moving-average momentum (0: none)")
     parser.add_argument("--val-fraction", type=float, default=0.2,
                         help="share of the TRAINING pairs held out for validation (the app's default)")
@@ -282,6 +305,7 @@ def main(argv=None) -> int:
         if test_data is not None:
             ious = [r["test_iou"] for r in runs]
             out["ours"].update({"test_iou_mean": round(float(np.mean(ious)), 4),
+                                "test_iou_with_tta8_mean": round(float(np.mean([r["test_iou_with_tta8"] for r in runs])), 4),
                                 "test_iou_min": round(min(ious), 4), "test_iou_max": round(max(ious), 4),
                                 "test_iou_spread": round(max(ious) - min(ious), 4)})
         if not args.skip_reference and test_data is not None:

@@ -161,7 +161,8 @@ def cmd_segment(args) -> int:
         print(f"error: {source} does not exist", file=sys.stderr)
         return 2
     try:
-        segmenter = load_segmenter(args.run, tile=args.tile, overlap=args.overlap, weights=args.weights)
+        segmenter = load_segmenter(args.run, tile=args.tile, overlap=args.overlap, weights=args.weights,
+                                   tta=args.tta)
     except (SegmenterError, OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -250,8 +251,11 @@ def add_subcommands(sub) -> None:
     segment.add_argument("--stack-tiff", action="store_true",
                          help="write each stack (multi-page TIFF, animation, sequence) as one label TIFF stack "
                               "<stem>.tif instead of <stem>/<frame>.png label maps")
-    segment.add_argument("--tile", type=int, default=512, help="sliding-window tile side (default 512)")
+    segment.add_argument("--tile", type=int, default=1024, help="sliding-window tile side (default 1024)")
     segment.add_argument("--overlap", type=int, default=64, help="tile overlap in pixels (default 64)")
+    segment.add_argument("--tta", type=int, choices=(1, 2, 4, 8), default=1,
+                         help="test-time augmentation: average over this many flipped/transposed views (default 1: "
+                              "none; 8 measured +0.006 mean IoU on membrane at 8x the time)")
     from core.cli.formats import add_instance_arguments
 
     add_instance_arguments(segment, default=None)

@@ -21,8 +21,11 @@ from core.jobs import CancelToken, Emit, Message, ProgressReporter
 from core.training import run_weights
 from core.training.run_weights import WEIGHT_CHOICES, LoadedWeights  # noqa: F401 - imported from here too
 from core.unet.model import UNetSpec, build_unet, probabilities_from_logits
+from core.unet.tta import TTA_VIEWS, averaged_over_views
 
-DEFAULT_TILE = 512
+# Tiles of 1024 pixels: a 1024x1024 image is one pass instead of nine overlapping 512-pixel tiles (2.25x the
+# pixels); the largest activation of a tile (16 channels at full resolution) stays about 64 MB.
+DEFAULT_TILE = 1024
 DEFAULT_OVERLAP = 64
 
 
@@ -61,6 +64,17 @@ def _starts(length: int, tile: int, stride: int) -> list[int]:
     return starts
 
 
+def _softmax(tf, logits):
+    """Softmax over the last axis in elementwise ops. oneDNN's Softmax kernel took 30 ms of a 113 ms
+    prediction of a 512x512 image with 2 classes (profiled, one core; 19 ms alone in a micro-benchmark);
+    these take 3-4 ms, and for two classes, the sigmoid of the logits' difference (the same numbers), 2."""
+    if logits.shape[-1] == 2:
+        p = tf.sigmoid(logits[..., 1:] - logits[..., :1])
+        return tf.concat([1.0 - p, p], axis=-1)
+    e = tf.exp(logits - tf.reduce_max(logits, axis=-1, keepdims=True))
+    return e / tf.reduce_sum(e, axis=-1, keepdims=True)
+
+
 @dataclass
 class Segmenter:
     """A loaded model; ``predict`` works on images of any size. Not thread-safe: one caller at a time."""
@@ -73,6 +87,8 @@ class Segmenter:
     run_dir: str = ""
     precision: str = "float32"  # what the model computes in (its weights are float32 in every precision)
     weights: LoadedWeights | None = None  # which of the run's weights (None: weights given directly)
+    fold: bool = True  # batch norm folded into the convolutions (faster, same result; see folding.py)
+    tta: int = 1  # test-time augmentation: probabilities averaged over 1, 2, 4 or 8 flipped/transposed views
 
     def __post_init__(self) -> None:
         from core.runtime import tensorflow
@@ -81,14 +97,50 @@ class Segmenter:
         m = self.spec.multiple
         self.tile = max(m, _round_up(int(self.tile), m))
         self.overlap = max(0, min(int(self.overlap), self.tile // 2))
-        spec, model = self.spec, self.model
+        if self.tta not in TTA_VIEWS:
+            raise ValueError(f"tta must be one of {TTA_VIEWS} views, got {self.tta}")
+        spec = self.spec
+        self._folded = self._fold(None)
+        if self._folded is not None:
+            from core.unet.folding import folded_forward
+
+            logits = folded_forward(self._folded, spec, self.precision)
+        else:
+            model = self.model
+
+            def logits(images):
+                return model(images, training=False)
+        views = self.tta
+
+        def probabilities(images):
+            if spec.binary_sigmoid:
+                return probabilities_from_logits(logits(images), spec)
+            return _softmax(tf, logits(images))
 
         @tf.function(reduce_retracing=True)
         def forward(batch):  # uint8 in: the scaling to [0, 1] runs in the graph, not as a float copy on the host
             images = tf.cast(batch, tf.float32) / 255.0
-            return probabilities_from_logits(model(images, training=False), spec)
+            if views == 1:
+                return probabilities(images)
+            return averaged_over_views(tf, probabilities, images, views)
 
         self._forward = forward
+
+    def _fold(self, folded):
+        """Batch norm folded into the convolutions (core/unet/folding.py); None for a model without it."""
+        if not (self.fold and self.spec.batch_norm):
+            return None
+        from core.unet.folding import FoldedWeights
+
+        if folded is None:
+            return FoldedWeights(self.model, self.spec)
+        folded.update(self.model)
+        return folded
+
+    def set_weights(self, weights: list) -> None:
+        """Give ``model`` new weights (``model.weights`` order) and refresh what inference computes with."""
+        self.model.set_weights(weights)
+        self._fold(self._folded)
 
     @property
     def num_classes(self) -> int:
@@ -134,7 +186,7 @@ class Segmenter:
     def predict(self, rgb: np.ndarray, token: CancelToken | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(labels HxW uint8, probabilities HxWxK float32) for an HxWx3 (or HxW) uint8 image of any size."""
         probs = self.predict_probabilities(rgb, token)
-        return np.argmax(probs, axis=-1).astype(np.uint8), probs.astype(np.float32)
+        return np.argmax(probs, axis=-1).astype(np.uint8), np.asarray(probs, np.float32)  # no copy when float32
 
 
 def _as_rgb(image: np.ndarray) -> np.ndarray:
@@ -172,13 +224,14 @@ def load_run_weights(model, run_dir: str | os.PathLike, variant: str = "default"
 
 
 def load_segmenter(run_dir: str | os.PathLike, tile: int = DEFAULT_TILE, overlap: int = DEFAULT_OVERLAP,
-                   weights: str = "default", precision: str = "auto") -> Segmenter:
+                   weights: str = "default", precision: str = "auto", tta: int = 1) -> Segmenter:
     """A Segmenter for a U-Net run folder (finished, stopped or still training), with the run's default
     weights unless ``weights`` names others (see load_run_weights). Runs TensorFlow: call it on a worker
     thread.
 
     ``precision``: auto (mixed bfloat16 where this machine's measured check found it faster, see
     core.training.precision), float32, bfloat16 or float16, whatever precision the run trained in.
+    ``tta``: views averaged per prediction (1: none; see Segmenter).
     """
     from core.training.precision import resolve_precision
 
@@ -190,7 +243,7 @@ def load_segmenter(run_dir: str | os.PathLike, tile: int = DEFAULT_TILE, overlap
     loaded = load_run_weights(model, run_dir, weights)
     names = {int(k): str(v) for k, v in (config.task_params.get("class_names") or {}).items()}
     return Segmenter(model, spec, tile=tile, overlap=overlap, class_names=names, run_dir=str(run_dir),
-                     weights=loaded, precision=chosen)
+                     weights=loaded, precision=chosen, tta=tta)
 
 
 def overlay_image(rgb: np.ndarray, labels: np.ndarray, opacity: float = 0.45) -> np.ndarray:

@@ -278,7 +278,7 @@ class UNetTask(Task):
         if getattr(self, "_segmenter", None) is None:
             # A model of its own (outside any distribution strategy), so measuring never touches training.
             self._segmenter = Segmenter(build_unet(self.spec, name="unet"), self.spec)
-        self._segmenter.model.set_weights(weights)
+        self._segmenter.set_weights(weights)
         return self._segmenter
 
     def start_evaluation(self, step, elapsed_s):

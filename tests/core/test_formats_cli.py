@@ -77,7 +77,7 @@ class _ClassMapSegmenter:
 def test_segment_with_instances_writes_one_label_per_object(tmp_path, capsys, monkeypatch):
     import core.unet.inference as inference
 
-    monkeypatch.setattr(inference, "load_segmenter", lambda run, tile=512, overlap=64, weights="default": _ClassMapSegmenter())
+    monkeypatch.setattr(inference, "load_segmenter", lambda run, tile=512, overlap=64, weights="default", tta=1: _ClassMapSegmenter())
     (tmp_path / "in").mkdir()
     Image.fromarray(np.zeros((80, 140, 3), np.uint8)).save(tmp_path / "in" / "a.png")
     for extra, expected in (([], {1: "cell"}), (["--instances"], {1: "cell 1", 2: "cell 2", 3: "cell 3"}),

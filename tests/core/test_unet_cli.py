@@ -37,6 +37,10 @@ def test_train_then_segment(tmp_path, capsys):
     assert main(["segment", "--run", str(run), "--input", str(inputs), "--output", str(tmp_path / "final"),
                  "--weights", "final"]) == 0
     assert "using the final weights" in capsys.readouterr().err
+    assert main(["segment", "--run", str(run), "--input", str(inputs), "--output", str(tmp_path / "tta"),
+                 "--tta", "8"]) == 0  # test-time augmentation: 8 views of each image averaged
+    assert read_mask(tmp_path / "tta" / "photo.png").labels.shape == (37, 61)
+    capsys.readouterr()
     assert main(["runs", "show", str(run)]) == 0
     shown = capsys.readouterr().out
     assert "validated on 1 validation image, whole" in shown
