@@ -16,14 +16,14 @@ from core.workspace import DEFAULT_SAMPLE_NAME, Workspace, WorkspaceError
 from gui.canvas import ImageScene
 from gui.errors import ErrorReporter
 from gui.frames_menu import add_frames_menu
+from gui.gan.gan_panel import GanPanel
 from gui.help.getting_started import GettingStartedDialog
 from gui.help.shortcuts import ShortcutsDialog
-from gui.panels.gan_panel import GanPanel
-from gui.panels.image_panel import ImagePanel
-from gui.panels.segment_panel import SegmentPanel
-from gui.panels.train_panel import TrainPanel
+from gui.image.image_panel import ImagePanel
 from gui.recent import RecentPaths
 from gui.resources import app_icon
+from gui.segment.segment_panel import SegmentPanel
+from gui.train.train_panel import TrainPanel
 from gui.widgets import file_dialogs
 from gui.widgets.elided_label import ElidedLabel
 from gui.widgets.frame_bar import FrameState
@@ -87,14 +87,14 @@ class MainWindow(QMainWindow):
             lambda mask: self.segment_panel.adopt_labels(mask.labels, dict(mask.report.names or {})))
         self.scene.image_changed.connect(self._on_scene_image_changed)
         self.segment_panel.workspace_images_changed.connect(self.image_panel.workspace_images_changed)
-        self.segment_panel.model_tools.retrain_requested.connect(self._retrain)
+        self.segment_panel.retrain_requested.connect(self._retrain)
         self.gan_panel.status_message.connect(self.status_text.setText)
         self.image_panel.load_failed.connect(lambda path, msg: self.errors.report("Could not open", msg))
         self.image_panel.path_opened.connect(self._remember)
         self.bridge.busy_changed.connect(self._on_busy)
         # runs appear and end while other panels show lists of them: the Train panel watches the runs folder
         self.train_panel.runs_changed.connect(self.gan_panel.refresh_runs)
-        self.train_panel.runs_changed.connect(self.segment_panel.model_tools.refresh_runs)
+        self.train_panel.runs_changed.connect(self.segment_panel.refresh_runs)
         self.shortcuts_dialog: ShortcutsDialog | None = None
         self.getting_started = GettingStartedDialog(self)
         self.getting_started.panel_requested.connect(self.tabs.setCurrentIndex)
@@ -131,7 +131,7 @@ class MainWindow(QMainWindow):
         self.export_dataset_action, self.import_dataset_action = add_format_actions(self, file_menu)
         file_menu.addSeparator()
         file_menu.addAction(quit_action)
-        self.image_panel.load_mask_button.clicked.connect(self.load_mask_dialog)
+        self.image_panel.load_mask_requested.connect(self.load_mask_dialog)
 
         view_menu = self.menuBar().addMenu("&View")
         # the view of the panel on screen (the Segment panel has its own zoom), not always the Image panel's

@@ -1,1 +1,1 @@
-"""GAN panel widgets."""
+"""The GAN panel (gan_panel.py): the explorer, its grid and the GAN setup dialog."""

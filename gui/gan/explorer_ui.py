@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
 )
 
 from gui.gan.grid_view import GridView
-from gui.train.samples import SampleView
 from gui.widgets.layout import never_widens
+from gui.widgets.samples import SampleView
 
 NO_RUN_TEXT = ("No GAN run open.\n\nTrain a GAN in the Train panel (New run ▸ GAN…; the procedural shapes "
                "need no data), or open a run folder (Open run folder… on the right).")

@@ -1,1 +1,1 @@
-"""Widgets and workers of the Segment panel."""
+"""The Segment panel (segment_panel.py) and its widgets and workers."""

@@ -1,1 +1,1 @@
-"""Widgets of the Train panel: curves, sample timeline, run list."""
+"""The Train panel (train_panel.py): setup dialogs, curves, run status."""

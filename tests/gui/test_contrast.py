@@ -137,7 +137,7 @@ def test_segment_panel_alone_follows_a_16bit_image(qtbot, tmp_path):
     under auto limits, with its contrast box."""
     from core.imageio import load_image
     from gui.canvas import ImageScene
-    from gui.panels.segment_panel import SegmentPanel
+    from gui.segment.segment_panel import SegmentPanel
     from gui.workers import WorkerBridge
 
     raw = outlier_image(tmp_path / "em16.png")

@@ -130,7 +130,7 @@ def test_a_folder_that_is_not_a_gan_run_is_refused_clearly(qtbot, window, tmp_pa
 
 
 def test_gan_setup_trains_from_the_train_panel_and_the_run_opens_in_the_gan_panel(qtbot, window, monkeypatch):
-    from gui.train.gan_setup import GanSetupDialog
+    from gui.gan.gan_setup import GanSetupDialog
 
     train_panel = window.train_panel
     assert any("GAN" in action.text() for action in train_panel.new_menu.actions())
@@ -169,7 +169,7 @@ def test_gan_setup_trains_from_the_train_panel_and_the_run_opens_in_the_gan_pane
 
 
 def test_setup_dialog_reports_bad_folders(qtbot, window, tmp_path):
-    from gui.train.gan_setup import GanSetupDialog
+    from gui.gan.gan_setup import GanSetupDialog
 
     dialog = GanSetupDialog(window.bridge)
     qtbot.addWidget(dialog)

@@ -9,7 +9,7 @@ import numpy as np
 from PIL import Image
 
 from core.pathtext import display_path
-from gui.panels.image_panel import describe_pixel
+from core.pixel_readout import describe_pixel
 from tests.core.hostile import (
     PNG_SIGNATURE,
     cmyk_jpeg_bytes,

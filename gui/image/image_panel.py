@@ -31,6 +31,7 @@ from core.imageio import LoadedImage, list_images
 from core.jobs import Failed, Finished, Images, Message
 from core.maskio import LoadedMask, read_mask
 from core.pathtext import safe_text
+from core.pixel_readout import describe_pixel
 from core.thumbnails import StackDepth, thumbnails_job
 from core.workspace import Workspace
 from gui.canvas import ImageScene, ImageView
@@ -62,23 +63,6 @@ def _path_from_role(value: str) -> Path:
     return Path(value)
 
 
-def describe_pixel(image: LoadedImage, labels: np.ndarray | None, row: int, col: int, shown=None) -> str:
-    """The status-bar text for a pixel: coordinates, stored value, display RGB (``shown``: as drawn under
-    the contrast limits), label."""
-    r, g, b = (int(v) for v in (shown if shown is not None else image.rgb[row, col]))
-    parts = [f"x {col}, y {row}"]
-    if image.raw is not None:
-        raw = image.value_at(row, col)
-        shown = ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in raw)
-        parts.append(f"value {shown} ({image.meta.bit_depth}-bit)")
-        parts.append(f"shown as {r}" if r == g == b else f"shown as RGB ({r}, {g}, {b})")
-    elif r == g == b and image.meta.mode in ("L", "1", "LA", "I;16", "I"):
-        parts.append(f"value {r}")
-    else:
-        parts.append(f"RGB ({r}, {g}, {b})")
-    if labels is not None:
-        parts.append(f"label {int(labels[row, col])}")
-    return " · ".join(parts)
 
 
 class ImagePanel(QWidget):
@@ -87,6 +71,7 @@ class ImagePanel(QWidget):
     path_opened = Signal(str)  # a file or folder the user opened (for the recent list)
     load_failed = Signal(str, str)  # path, message
     mask_loaded = Signal(object)  # LoadedMask the user loaded for the current image ("Load mask…")
+    load_mask_requested = Signal()  # "Load mask…" pressed: the window owns the file dialog
 
     def __init__(self, scene: ImageScene, bridge: WorkerBridge, workspace: Workspace, parent=None,
                  frames: FrameState | None = None):
@@ -198,6 +183,7 @@ class ImagePanel(QWidget):
         self.clear_mask_button = QPushButton("Clear")
         self.clear_mask_button.clicked.connect(self.clear_overlay)
         buttons.addWidget(self.load_mask_button)
+        self.load_mask_button.clicked.connect(self.load_mask_requested)
         buttons.addWidget(self.clear_mask_button)
         overlay.addWidget(self.overlay_check)
         overlay.addLayout(opacity_row)

@@ -31,13 +31,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.pixel_readout import describe_pixel
 from core.segmentation.autosave import Autosaver
 from core.segmentation.export import export_segmentation
 from core.segmentation.label_map import Region, fill_region
 from core.segmentation.session import SegmentationSession
 from core.workspace import Workspace
 from gui.canvas import ImageScene
-from gui.panels.image_panel import describe_pixel
 from gui.scene_contrast import SceneContrast
 from gui.segment.instance_tools import InstanceTools
 from gui.segment.markers import ClickMarkers
@@ -66,6 +66,7 @@ class SegmentPanel(QWidget):
     mask_saved = Signal(str)  # path, after each autosave
     workspace_images_changed = Signal()  # an image was copied into the workspace
     image_set = Signal()  # set_image ran: a new image, or another frame of the stack
+    retrain_requested = Signal(object, object)  # RunConfig, base run dir: "Retrain with my masks"
     _saved_from_thread = Signal(str)
     _save_failed_from_thread = Signal(str, str)
 
@@ -203,6 +204,7 @@ class SegmentPanel(QWidget):
         self.model_tools = ModelTools(self.bridge, self.workspace)
         self.model_tools.predicted.connect(self.adopt_prediction)
         self.model_tools.message.connect(self.status_message.emit)
+        self.model_tools.retrain_requested.connect(self.retrain_requested)
         self.model_tools.before_retrain = self.save_now
         right = QWidget()
         right_layout = QVBoxLayout(right)
@@ -592,3 +594,7 @@ class SegmentPanel(QWidget):
     def shutdown(self) -> None:
         self.worker.close()
         self.autosaver.close()
+
+    def refresh_runs(self) -> None:
+        """The runs folder changed: the model tools list the segmentation runs again."""
+        self.model_tools.refresh_runs()

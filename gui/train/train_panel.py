@@ -39,10 +39,10 @@ from core.training.runs import export_csv, find_runs
 from core.training.watch import RunUpdate, watch_run_job
 from core.workspace import Workspace
 from gui.train.run_status_view import RunStatusView, empty_state_text
-from gui.train.samples import SampleTimeline
 from gui.train.seg_setup import open_seg_setup
 from gui.widgets import file_dialogs
 from gui.widgets.empty_state import EmptyState
+from gui.widgets.samples import SampleTimeline
 from gui.workers import WorkerBridge
 
 PATH_ROLE = Qt.ItemDataRole.UserRole
@@ -308,7 +308,7 @@ class TrainPanel(QWidget):
 
     def open_gan_setup(self):
         """The GAN setup dialog; on OK the run starts here (returns its JobHandle, or None)."""
-        from gui.train.gan_setup import GanSetupDialog
+        from gui.gan.gan_setup import GanSetupDialog
 
         dialog = GanSetupDialog(self.bridge, self)
         if dialog.exec() != GanSetupDialog.DialogCode.Accepted:

@@ -1,1 +1,0 @@
-"""The four panels of the main window, one per module."""
