@@ -218,3 +218,37 @@ def test_cli_propagates_through_a_tiff_stack_and_a_chosen_frame_file(tmp_path):
                  "--stop", "2"]) == 0
     assert sorted(p.name for p in out2.iterdir()) == ["f10.png", "f9.png"]
     assert _iou(read_mask(out2 / "f10.png").labels == 1, masks[2] == 1) > 0.85
+
+
+def _textured_disc(radius_rows: float, radius_cols: float, shape=(120, 160)):
+    """A textured ellipse on a plain background, centred: the object of a frame, and its mask."""
+    rng = np.random.default_rng(7)
+    rows, cols = np.mgrid[0:shape[0], 0:shape[1]]
+    inside = ((rows - 60) / radius_rows) ** 2 + ((cols - 80) / radius_cols) ** 2 <= 1
+    texture = (rng.random((shape[0] // 4 + 1, shape[1] // 4 + 1)) * 120 + 100).repeat(4, 0).repeat(4, 1)
+    # the texture is stretched with the object, as a turning or growing body's surface is
+    stretch = radius_cols / 30.0
+    src_cols = np.clip(((cols - 80) / stretch + 80).astype(int), 0, shape[1] - 1)
+    grey = np.where(inside, texture[rows, src_cols], 30).astype(np.uint8)
+    return np.repeat(grey[..., None], 3, axis=2), inside
+
+
+def _iou_of(a, b) -> float:
+    return float((a & b).sum() / (a | b).sum())
+
+
+@pytest.mark.parametrize(("before_cols", "after_cols", "at_least"), [(36, 30, 0.95), (30, 24, 0.95), (30, 36, 0.86)])
+def test_flow_follows_an_object_that_deforms_where_a_shift_cannot(before_cols, after_cols, at_least):
+    """The object narrows or widens about its centre: no translation explains it, the flow does."""
+    before, mask = _textured_disc(30, before_cols)
+    after, truth = _textured_disc(30, after_cols)
+    shift_only = propagate_object(before, mask, after, params=PropagationParams(motion="shift"))
+    flowed = propagate_object(before, mask, after, params=PropagationParams(motion="shift+flow"))
+    assert _iou_of(flowed.mask, truth) > _iou_of(shift_only.mask, truth) + 0.04
+    assert _iou_of(flowed.mask, truth) >= at_least
+
+
+def test_unknown_motion_is_refused():
+    frame, mask = _textured_disc(20, 20)
+    with pytest.raises(ValueError, match="unknown motion"):
+        propagate_object(frame, mask, frame, params=PropagationParams(motion="affine"))
