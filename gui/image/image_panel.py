@@ -3,29 +3,16 @@ pixels, and show a label overlay with opacity and per-label colours."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
-    QCheckBox,
     QColorDialog,
-    QFormLayout,
-    QGroupBox,
-    QHBoxLayout,
-    QLabel,
-    QListWidget,
     QListWidgetItem,
-    QPushButton,
-    QSplitter,
-    QStyle,
-    QToolButton,
-    QVBoxLayout,
     QWidget,
 )
-from superqt import QLabeledSlider
 
 from core.imageio import LoadedImage, list_images
 from core.jobs import Failed, Finished, Images, Message
@@ -34,37 +21,15 @@ from core.pathtext import safe_text
 from core.pixel_readout import describe_pixel
 from core.thumbnails import StackDepth, thumbnails_job
 from core.workspace import Workspace
-from gui.canvas import ImageScene, ImageView
+from gui.canvas import ImageScene
+from gui.image.image_ui import THUMB_SIZE, setup_ui
+from gui.image.path_roles import path_from_role, path_to_role
 from gui.image_loading import LoadResult, load_entry, load_frame
-from gui.scene_contrast import SceneContrast
-from gui.widgets.contrast_box import ContrastBox
-from gui.widgets.elided_label import ElidedLabel
-from gui.widgets.frame_bar import FrameBar, FrameState
-from gui.widgets.layout import never_widens
+from gui.widgets.frame_bar import FrameState
 from gui.widgets.thumbnail_icons import square_thumbnail
 from gui.workers import WorkerBridge
 
-THUMB_SIZE = 72
 PATH_ROLE = Qt.ItemDataRole.UserRole
-_BYTES_PREFIX = "\0fsbytes:"  # a path whose name is not UTF-8: Qt strings would drop its undecodable bytes
-
-
-def _path_to_role(path: str) -> str:
-    try:
-        path.encode("utf-8")
-        return path
-    except UnicodeEncodeError:
-        return _BYTES_PREFIX + os.fsencode(path).hex()
-
-
-def _path_from_role(value: str) -> Path:
-    if value.startswith(_BYTES_PREFIX):
-        return Path(os.fsdecode(bytes.fromhex(value[len(_BYTES_PREFIX):])))
-    return Path(value)
-
-
-
-
 class ImagePanel(QWidget):
     status_message = Signal(str)  # hover readout and short notices for the status bar
     image_loaded = Signal(object)  # LoadedImage
@@ -93,128 +58,9 @@ class ImagePanel(QWidget):
         self._source_folder: Path | None = None
         self._source_title = ""
         self._opened_count = 0  # files opened on top of the listing
-        self._build()
-        self.show_workspace()
-
-    # layout ------------------------------------------------------------------------------------------
-    def _build(self) -> None:
-        style = self.style()
-        self.source_label = QLabel()  # what the list shows: "Workspace", "Folder (12 images)", "+ 2 opened"
-        self.source_path = ElidedLabel(mode=Qt.TextElideMode.ElideMiddle)  # a long path never widens
-        self.workspace_button = QPushButton("Workspace images")
-        self.workspace_button.clicked.connect(self.show_workspace)
-        self.image_list = QListWidget()
-        self.image_list.setIconSize(QSize(THUMB_SIZE, THUMB_SIZE))
-        self.image_list.setUniformItemSizes(True)
-        self.image_list.currentItemChanged.connect(self._on_current_item)
-        left = QWidget()
-        left_layout = QVBoxLayout(left)
-        left_layout.setContentsMargins(0, 0, 0, 0)
-        left_layout.addWidget(self.source_label)
-        left_layout.addWidget(self.source_path)
-        left_layout.addWidget(self.image_list, 1)
-        left_layout.addWidget(self.workspace_button)
-
-        self.view = ImageView(self.scene, pan_with_left=True)
-        self.view.empty_text = ("No image open.\n\nFile ▸ Open Images… (Ctrl+O) or Open Folder… (Ctrl+Shift+O), "
-                                "or drop pictures on this window.")
-        self.view.hovered.connect(self._on_hover)
-        self.view.zoom_changed.connect(self._on_zoom)
-
-        zoom_bar = QHBoxLayout()
-        self.fit_button = QToolButton(text="Fit")
-        self.fit_button.setToolTip("Fit the image to the view (Ctrl+0, or double-click the image)")
-        self.fit_button.clicked.connect(self.view.fit)
-        self.one_button = QToolButton(text="1:1")
-        self.one_button.setToolTip("Actual pixels (Ctrl+1)")
-        self.one_button.clicked.connect(self.view.actual_size)
-        self.zoom_in_button = QToolButton(text="+")
-        self.zoom_in_button.setToolTip("Zoom in (Ctrl++, or the mouse wheel)")
-        self.zoom_in_button.clicked.connect(lambda: self.view.zoom_by(1.25))
-        self.zoom_out_button = QToolButton(text="−")
-        self.zoom_out_button.setToolTip("Zoom out (Ctrl+-, or the mouse wheel)")
-        self.zoom_out_button.clicked.connect(lambda: self.view.zoom_by(0.8))
-        self.zoom_label = QLabel("100%")
-        self.zoom_label.setMinimumWidth(56)
-        for widget in (self.fit_button, self.one_button, self.zoom_out_button, self.zoom_in_button):
-            zoom_bar.addWidget(widget)
-        zoom_bar.addWidget(self.zoom_label)
-        zoom_bar.addStretch(1)
-        center = QWidget()
-        center_layout = QVBoxLayout(center)
-        center_layout.setContentsMargins(0, 0, 0, 0)
-        center_layout.addLayout(zoom_bar)
-        center_layout.addWidget(self.view, 1)
-        self.frame_bar = FrameBar(self.frames, keys_on=self)
-        center_layout.addWidget(self.frame_bar)
-
-        info_box = QGroupBox("Image")
-        info = QFormLayout(info_box)
-        self.info_labels = {}
-        for key in ("File", "Format", "Mode", "Bit depth", "Size", "Orientation", "Frames", "Notes"):
-            label = ElidedLabel("—", mode=Qt.TextElideMode.ElideMiddle) if key == "File" else QLabel("—")
-            label.setWordWrap(key != "File")
-            never_widens(label)
-            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            self.info_labels[key] = label
-            info.addRow(key, label)
-
-        overlay_box = QGroupBox("Overlay")
-        overlay = QVBoxLayout(overlay_box)
-        self.overlay_check = QCheckBox("Show overlay")
-        self.overlay_check.setChecked(True)
-        self.overlay_check.toggled.connect(self.scene.set_overlay_visible)
-        opacity_row = QHBoxLayout()
-        opacity_row.addWidget(QLabel("Opacity %"))
-        self.opacity_slider = QLabeledSlider(Qt.Orientation.Horizontal)
-        self.opacity_slider.setRange(0, 100)
-        self.opacity_slider.setValue(int(round(self.scene.overlay_opacity * 100)))
-        self.opacity_slider.valueChanged.connect(self._on_opacity)
-        opacity_row.addWidget(self.opacity_slider, 1)
-        self.label_list = QListWidget()
-        self.label_list.setToolTip("Double-click a label to change its colour")
-        self.label_list.itemDoubleClicked.connect(self._edit_label_color)
-        self.mask_status = QLabel("No mask for this image.")
-        self.mask_status.setWordWrap(True)
-        never_widens(self.mask_status)  # its messages name files
-        buttons = QHBoxLayout()
-        self.load_mask_button = QPushButton("Load mask…")
-        self.load_mask_button.setToolTip("Show a label map (PNG) as the overlay")
-        self.clear_mask_button = QPushButton("Clear")
-        self.clear_mask_button.clicked.connect(self.clear_overlay)
-        buttons.addWidget(self.load_mask_button)
-        self.load_mask_button.clicked.connect(self.load_mask_requested)
-        buttons.addWidget(self.clear_mask_button)
-        overlay.addWidget(self.overlay_check)
-        overlay.addLayout(opacity_row)
-        overlay.addWidget(QLabel("Labels"))
-        overlay.addWidget(self.label_list, 1)
-        overlay.addWidget(self.mask_status)
-        overlay.addLayout(buttons)
-
-        right = QWidget()
-        right_layout = QVBoxLayout(right)
-        right_layout.setContentsMargins(0, 0, 0, 0)
-        right_layout.addWidget(info_box)
-        self.contrast = SceneContrast.of(self.scene, self.bridge)
-        self.contrast_box = ContrastBox(self.contrast)  # shown for high-depth and float images only
-        right_layout.addWidget(self.contrast_box)
-        right_layout.addWidget(overlay_box, 1)
-
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(left)
-        splitter.addWidget(center)
-        splitter.addWidget(right)
-        splitter.setStretchFactor(0, 0)
-        splitter.setStretchFactor(1, 1)
-        splitter.setStretchFactor(2, 0)
-        splitter.setSizes([220, 800, 260])
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(splitter)
-        self._placeholder_icon = style.standardIcon(QStyle.StandardPixmap.SP_FileIcon)
-        self._error_icon = style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+        setup_ui(self)
         self._update_label_list()
+        self.show_workspace()
 
     # image list --------------------------------------------------------------------------------------
     def show_workspace(self) -> None:
@@ -259,7 +105,7 @@ class ImagePanel(QWidget):
         self.show_workspace()
 
     def list_paths(self) -> list[Path]:
-        return [_path_from_role(self.image_list.item(i).data(PATH_ROLE)) for i in range(self.image_list.count())]
+        return [path_from_role(self.image_list.item(i).data(PATH_ROLE)) for i in range(self.image_list.count())]
 
     def _set_list(self, paths: list[Path]) -> None:
         for job in self._thumb_jobs:
@@ -278,7 +124,7 @@ class ImagePanel(QWidget):
         if key in getattr(self, "_items", {}):
             return self._items[key]
         item = QListWidgetItem(self._placeholder_icon, safe_text(path.name))
-        item.setData(PATH_ROLE, _path_to_role(key))
+        item.setData(PATH_ROLE, path_to_role(key))
         item.setToolTip(safe_text(key))
         self.image_list.addItem(item)
         self._items[key] = item
@@ -315,7 +161,7 @@ class ImagePanel(QWidget):
 
     def _on_current_item(self, item: QListWidgetItem | None, _previous=None) -> None:
         if item is not None:
-            self.load(_path_from_role(item.data(PATH_ROLE)))
+            self.load(path_from_role(item.data(PATH_ROLE)))
 
     # opening -----------------------------------------------------------------------------------------
     def open_paths(self, paths: list[str | Path], sequences: bool = False) -> None:

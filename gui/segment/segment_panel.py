@@ -11,23 +11,8 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QIcon, QKeySequence, QPixmap, QShortcut
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QButtonGroup,
-    QCheckBox,
-    QColorDialog,
-    QGroupBox,
-    QHBoxLayout,
-    QLabel,
-    QListWidget,
-    QListWidgetItem,
-    QPushButton,
-    QSlider,
-    QSplitter,
-    QToolButton,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -38,30 +23,18 @@ from core.segmentation.label_map import Region, fill_region
 from core.segmentation.session import SegmentationSession
 from core.workspace import Workspace
 from gui.canvas import ImageScene
-from gui.scene_contrast import SceneContrast
-from gui.segment.instance_tools import InstanceTools
 from gui.segment.markers import ClickMarkers
-from gui.segment.model_tools import ModelTools
+from gui.segment.object_list import ObjectListMixin
 from gui.segment.object_worker import AcceptedObject, ObjectResult, ObjectWorker
-from gui.segment.propagate_action import PropagateAction
-from gui.segment.segment_view import TOOL_BRUSH, TOOL_CLICK, TOOL_ERASER, TOOL_FILL, SegmentView
+from gui.segment.segment_ui import setup_ui
 from gui.widgets import file_dialogs
-from gui.widgets.contrast_box import ContrastBox
-from gui.widgets.frame_bar import FrameBar, FrameState
+from gui.widgets.frame_bar import FrameState
 from gui.workers import WorkerBridge
 
 INLINE_FILL_PIXELS = 2_000_000  # larger maps are filled on a worker
 SCRIBBLE_RADIUS = 2.0  # image pixels on each side of a scribble that become seeds
 
-TOOLS = (
-    (TOOL_CLICK, "Click", "C", "Left click = object, right click (or Alt+click) = background"),
-    (TOOL_BRUSH, "Brush", "B", "Paint the selected object (right-drag erases)"),
-    (TOOL_ERASER, "Eraser", "E", "Erase to background"),
-    (TOOL_FILL, "Fill", "F", "Fill a connected region with the selected object"),
-)
-
-
-class SegmentPanel(QWidget):
+class SegmentPanel(ObjectListMixin, QWidget):
     status_message = Signal(str)
     mask_saved = Signal(str)  # path, after each autosave
     workspace_images_changed = Signal()  # an image was copied into the workspace
@@ -98,164 +71,8 @@ class SegmentPanel(QWidget):
                                    on_error=lambda p, e: self._save_failed_from_thread.emit(str(p), str(e)))
         self._saved_from_thread.connect(self._on_saved)
         self._save_failed_from_thread.connect(self._on_save_failed)
-        self._build()
+        setup_ui(self)
         self._set_enabled(False)
-
-    # layout -----------------------------------------------------------------------------------------
-    def _build(self) -> None:
-        tools_box = QGroupBox("Tools")
-        tools = QVBoxLayout(tools_box)
-        self.tool_group = QButtonGroup(self)
-        self.tool_buttons: dict[str, QToolButton] = {}
-        for index, (tool, name, key, tip) in enumerate(TOOLS):
-            button = QToolButton(text=f"{name}  ({key})")
-            button.setCheckable(True)
-            button.setToolTip(f"{name} ({key}): {tip}")
-            button.setMinimumWidth(110)
-            button.clicked.connect(lambda _=False, t=tool: self.set_tool(t))
-            self.tool_group.addButton(button, index)
-            self.tool_buttons[tool] = button
-            tools.addWidget(button)
-            QShortcut(QKeySequence(key), self, activated=lambda t=tool: self.set_tool(t))
-        self.tool_buttons[TOOL_CLICK].setChecked(True)
-        self.brush_label = QLabel()
-        tools.addWidget(self.brush_label)
-        self.brush_slider = QSlider(Qt.Orientation.Horizontal)
-        self.brush_slider.setRange(1, 200)
-        self.brush_slider.setValue(8)
-        self.brush_slider.valueChanged.connect(self._on_brush_size)
-        tools.addWidget(self.brush_slider)
-        self.undo_button = QPushButton("Undo")
-        self.undo_button.setToolTip("Undo the last click or edit (Ctrl+Z)")
-        self.undo_button.clicked.connect(self.undo)
-        self.redo_button = QPushButton("Redo")
-        self.redo_button.setToolTip("Redo (Ctrl+Shift+Z or Ctrl+Y)")
-        self.redo_button.clicked.connect(self.redo)
-        self.clear_button = QPushButton("Clear clicks (Esc)")
-        self.clear_button.setToolTip("Start the current object again (Esc)")
-        self.clear_button.clicked.connect(self.clear_object)
-        for widget in (self.undo_button, self.redo_button, self.clear_button):
-            tools.addWidget(widget)
-        tools.addSpacing(12)
-        tools.addWidget(QLabel("Overlay opacity"))
-        self.opacity_slider = QSlider(Qt.Orientation.Horizontal)
-        self.opacity_slider.setRange(0, 100)
-        self.opacity_slider.setValue(int(round(self.scene.overlay_opacity * 100)))
-        self.opacity_slider.valueChanged.connect(lambda v: self.scene.set_overlay_opacity(v / 100))
-        tools.addWidget(self.opacity_slider)
-        self.probability_check = QCheckBox("Show probabilities")
-        self.probability_check.setToolTip("Red = object, blue = background, yellow = unsure: click there next")
-        self.brush_slider.setToolTip("Brush radius ([ smaller, ] larger)")
-        self.probability_check.toggled.connect(self._push_style)
-        tools.addWidget(self.probability_check)
-        tools.addStretch(1)
-        self.timing_label = QLabel()
-        self.timing_label.setWordWrap(True)
-        tools.addWidget(self.timing_label)
-
-        self.view = SegmentView(self.scene)
-        self.view.empty_text = ("No image to segment.\n\nOpen an image (File ▸ Open Images…, Ctrl+O) or pick "
-                                "one in the Image panel's list: it appears here, ready for clicks.")
-        self.view.hovered.connect(self._on_hover)
-        self.view.clicked.connect(self.add_click)
-        self.view.scribbled.connect(self.add_scribble)
-        self.view.stroke_started.connect(self._stroke_start)
-        self.view.stroke_moved.connect(self._stroke_move)
-        self.view.stroke_finished.connect(self._stroke_end)
-        self.view.fill_requested.connect(self.fill)
-
-        labels_box = QGroupBox("Objects")
-        labels = QVBoxLayout(labels_box)
-        self.label_list = QListWidget()
-        self.label_list.setToolTip("Select an object to correct it with clicks; double-click to rename; "
-                                   "Ctrl+click several to merge them")
-        self.label_list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.label_list.itemSelectionChanged.connect(self._on_label_selected)
-        self.label_list.itemChanged.connect(self._on_label_renamed)
-        self.new_object_button = QPushButton("New object")
-        self.new_object_button.setToolTip("Start a new object (the current one's clicks are dropped)")
-        self.new_object_button.clicked.connect(self.new_object)
-        self.color_button = QPushButton("Colour…")
-        self.color_button.setToolTip("Change the selected object's colour")
-        self.color_button.clicked.connect(self._choose_color)
-        self.delete_button = QPushButton("Delete object")
-        self.delete_button.setToolTip("Remove the selected object from the label map (undo with Ctrl+Z)")
-        self.delete_button.clicked.connect(self.delete_current)
-        self.accept_button = QPushButton("Accept object (Enter)")
-        self.accept_button.setToolTip("Put the clicked object into the label map and start the next one "
-                                      "(Enter or Space)")
-        self.accept_button.clicked.connect(self.accept_object)
-        self.save_button = QPushButton("Save mask (Ctrl+S)")
-        self.save_button.setToolTip("Save now (Ctrl+S); the mask is also saved as you work")
-        self.save_button.clicked.connect(self.save_now)
-        self.export_button = QPushButton("Export…")
-        self.export_button.setToolTip("Per-object binary PNGs and the overlay picture, into a folder")
-        self.export_button.clicked.connect(self._export_dialog)
-        self.save_status = QLabel("No image.")
-        self.save_status.setWordWrap(True)
-        row = QHBoxLayout()
-        row.addWidget(self.new_object_button)
-        row.addWidget(self.color_button)
-        labels.addWidget(self.label_list, 1)
-        labels.addLayout(row)
-        for widget in (self.delete_button, self.accept_button, self.save_button, self.export_button,
-                       self.save_status):
-            labels.addWidget(widget)
-        self.model_tools = ModelTools(self.bridge, self.workspace)
-        self.model_tools.predicted.connect(self.adopt_prediction)
-        self.model_tools.message.connect(self.status_message.emit)
-        self.model_tools.retrain_requested.connect(self.retrain_requested)
-        self.model_tools.before_retrain = self.save_now
-        right = QWidget()
-        right_layout = QVBoxLayout(right)
-        right_layout.setContentsMargins(0, 0, 0, 0)
-        self.contrast = SceneContrast.of(self.scene, self.bridge)
-        self.contrast_box = ContrastBox(self.contrast)  # the Image panel's contrast, for high depths only
-        right_layout.addWidget(self.contrast_box)
-        right_layout.addWidget(labels_box, 1)
-        right_layout.addWidget(self.model_tools)
-        self.instance_tools = InstanceTools(self, self.bridge)
-        self.instance_tools.message.connect(self.status_message.emit)
-        right_layout.addWidget(self.instance_tools)
-
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(tools_box)
-        splitter.addWidget(self.view)
-        splitter.addWidget(right)
-        splitter.setStretchFactor(1, 1)
-        splitter.setSizes([170, 900, 250])
-        # a stack's frame slider and propagation, under the image (both shown only for a stack)
-        self.frame_bar = FrameBar(self.frames, keys_on=self)
-        self.propagate_action = PropagateAction(self, self.bridge)
-        self.propagate_action.message.connect(self.status_message.emit)
-        frames_row = QHBoxLayout()
-        frames_row.addWidget(self.frame_bar, 3)
-        frames_row.addWidget(self.propagate_action, 2)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(splitter, 1)
-        layout.addLayout(frames_row)
-
-        shortcuts = (
-            (QKeySequence.StandardKey.Undo, self.undo),
-            (QKeySequence("Ctrl+Shift+Z"), self.redo),
-            (QKeySequence("Ctrl+Y"), self.redo),
-            (QKeySequence(Qt.Key.Key_Return), self.accept_object),
-            (QKeySequence(Qt.Key.Key_Enter), self.accept_object),
-            (QKeySequence(Qt.Key.Key_Space), self.accept_object),
-            (QKeySequence(Qt.Key.Key_Escape), self.clear_object),
-            (QKeySequence.StandardKey.Save, self.save_now),
-            (QKeySequence("]"), lambda: self.brush_slider.setValue(int(self.brush_slider.value() * 1.25) + 1)),
-            (QKeySequence("["), lambda: self.brush_slider.setValue(int(self.brush_slider.value() / 1.25))),
-        )
-        for key, slot in shortcuts:
-            shortcut = QShortcut(key, self, activated=slot)
-            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        self.controls = [*self.tool_buttons.values(), self.brush_slider, self.undo_button, self.redo_button,
-                         self.clear_button, self.label_list, self.new_object_button, self.color_button,
-                         self.delete_button, self.accept_button, self.save_button, self.export_button,
-                         self.probability_check, *self.instance_tools.controls]
-        self._on_brush_size(self.brush_slider.value())
 
     def _set_enabled(self, enabled: bool) -> None:
         for widget in self.controls:
@@ -442,53 +259,6 @@ class SegmentPanel(QWidget):
         """Make ``label`` the object being edited; an existing object becomes the prior the clicks correct."""
         self.session.select(label)
         self._update_buttons()
-
-    def _choose_color(self) -> None:
-        color = QColorDialog.getColor(self.scene.label_color(self.current_label), self, "Object colour")
-        if color.isValid():
-            self.scene.set_label_color(self.current_label, color)
-            self._refresh_labels()
-            self._push_style()
-
-    def _refresh_labels(self) -> None:
-        self.label_list.blockSignals(True)
-        self.label_list.clear()
-        entries = dict(self.label_map.names) if self.label_map else {}
-        if self.label_map is not None and self.current_label not in entries:
-            entries[self.current_label] = f"object {self.current_label} (new)"
-        for label in sorted(entries):
-            item = QListWidgetItem(self._swatch(label), entries[label])
-            item.setData(Qt.ItemDataRole.UserRole, label)
-            if self.label_map is not None and label in self.label_map.names:
-                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
-            self.label_list.addItem(item)
-            if label == self.current_label:
-                item.setSelected(True)
-                self.label_list.setCurrentItem(item)
-        self.label_list.blockSignals(False)
-
-    def _swatch(self, label: int) -> QIcon:
-        pixmap = QPixmap(14, 14)
-        pixmap.fill(self.scene.label_color(label))
-        return QIcon(pixmap)
-
-    def selected_labels(self) -> list[int]:
-        """The objects selected in the list (the current one first), existing objects only."""
-        if self.label_map is None:
-            return []
-        chosen = [int(item.data(Qt.ItemDataRole.UserRole)) for item in self.label_list.selectedItems()]
-        chosen = sorted(set(chosen), key=lambda label: (label != self.current_label, label))
-        return [label for label in chosen if label in self.label_map.names]
-
-    def _on_label_selected(self) -> None:
-        items = self.label_list.selectedItems()
-        if items:
-            label = int(items[0].data(Qt.ItemDataRole.UserRole))
-            if label != self.current_label:
-                self.select_label(label)
-
-    def _on_label_renamed(self, item: QListWidgetItem) -> None:
-        self.session.rename(int(item.data(Qt.ItemDataRole.UserRole)), item.text())
 
     # results and saving -----------------------------------------------------------------------------
     def _on_hover(self, pixel) -> None:

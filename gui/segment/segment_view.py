@@ -6,7 +6,8 @@ from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QPen
 from PySide6.QtWidgets import QGraphicsEllipseItem
 
-from gui.canvas import ImageScene, ImageView
+from gui.canvas import ImageScene
+from gui.image_view import ImageView
 from gui.style import colour
 
 TOOL_CLICK, TOOL_BRUSH, TOOL_ERASER, TOOL_FILL = "click", "brush", "eraser", "fill"
