@@ -173,7 +173,7 @@ class ModelTools(QGroupBox):
         run_dir, cache, workspace = self.run_dir(), self.cache, self.workspace
         if run_dir is None or workspace is None or self.bridge is None:
             return None
-        paths = workspace.images()
+        paths = workspace.items()  # images, and sequence folders segmented frame by frame
 
         def job(token, emit):
             from core.unet.inference import segment_images_job
@@ -181,8 +181,8 @@ class ModelTools(QGroupBox):
             return segment_images_job(run_dir, paths, workspace.masks_dir, token, emit,
                                       segmenter=cache.get(run_dir), skip_existing=True)
 
-        return self._start(job, f"segment workspace with {run_dir.name}", self._on_workspace_done,
-                           total=len(paths))
+        # progress counts frames (a stack's each), so its total comes with the job's first Progress event
+        return self._start(job, f"segment workspace with {run_dir.name}", self._on_workspace_done)
 
     def retrain(self, minutes: float = 5.0):
         run_dir = self.run_dir()

@@ -56,7 +56,7 @@ def setup_ui(dialog) -> None:
     dialog.summary.setWordWrap(True)
     set_role(dialog.summary, "heading")
     data.addWidget(dialog.summary)
-    data.addWidget(_build_masks_box())
+    data.addWidget(_build_masks_box(dialog))
     dialog.pairs = QListWidget()
     dialog.pairs.setViewMode(QListWidget.ViewMode.IconMode)
     dialog.pairs.setIconSize(QSize(96, 96))

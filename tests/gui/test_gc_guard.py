@@ -72,14 +72,20 @@ def work():  # like a training thread: a bulk of long-lived objects (an import, 
 worker = threading.Thread(target=work, name="busy-worker")
 worker.start()
 deadline = time.monotonic() + 30
-def check():
-    if (not worker.is_alive() and len(finalized_in) >= 4000 - 700) or time.monotonic() > deadline:
+done_at = []
+def check():  # quit 0.5 s after the worker ended: the GUI thread's collector has had time for its last ticks
+    if not worker.is_alive() and not done_at:
+        done_at.append(time.monotonic())
+    if (done_at and time.monotonic() > done_at[0] + 0.5) or time.monotonic() > deadline:
         app.quit()
 poll = QTimer()
 poll.timeout.connect(check)
 poll.start(20)
 app.exec()
-print(json.dumps({"gc_enabled": gc.isenabled(), "finalized": len(finalized_in),
+collected_while_running = len(finalized_in)
+gc.collect()  # what is left unfrozen (fewer new objects than the young threshold) is found now; frozen is not
+print(json.dumps({"gc_enabled": gc.isenabled(), "finalized": collected_while_running,
+                  "frozen_cycles": 4000 - len(finalized_in),
                   "threads": sorted(set(finalized_in)), "main": threading.main_thread().name,
                   "newly_frozen": gc.get_freeze_count() - frozen_before, "worker_done": not worker.is_alive()}))
 """
@@ -99,6 +105,10 @@ def test_a_running_workers_garbage_is_collected_in_the_gui_thread_and_bulks_are_
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["worker_done"] and not result["gc_enabled"]
-    assert result["finalized"] >= 4000 - 700, result  # the worker's cycles were collected, not frozen
+    # The worker's cycles were collected, not frozen: the GUI thread collected most while it ran (the rest,
+    # below the young threshold, are left for a later tick), and a freeze caught few (a freeze also follows a
+    # collection that a loaded machine made slower than max_ms, taking the garbage of that moment with it).
+    assert result["finalized"] >= 2000, result
+    assert result["frozen_cycles"] <= 400, result
     assert result["threads"] == [result["main"]]  # by the GUI thread, never the worker
     assert result["newly_frozen"] >= 200_000  # the bulk is out of every later collection

@@ -37,6 +37,10 @@ def test_predict_correct_segment_all_and_retrain(qtbot, window, workspace, train
         rgb, labels = synthetic_pair(64, 80, seed=500 + i)
         Image.fromarray(rgb).save(workspace.images_dir / f"disc{i}.png")
     write_mask(workspace.masks_dir / "disc2.png", np.zeros((64, 80), np.uint8))  # a mask made by hand
+    sequence = workspace.images_dir / "walk"  # a numbered sequence: one entry, a mask per frame
+    sequence.mkdir()
+    for frame in range(2):
+        Image.fromarray(synthetic_pair(64, 80, seed=600 + frame)[0]).save(sequence / f"frame_{frame + 1:03d}.png")
     rgb0, truth0 = synthetic_pair(64, 80, seed=500)
     panel = window.segment_panel
     tools = panel.model_tools
@@ -70,6 +74,9 @@ def test_predict_correct_segment_all_and_retrain(qtbot, window, workspace, train
     assert iou(read_mask(workspace.masks_dir / "disc1.png").labels == 1, truth1 == 1) > 0.7
     assert not read_mask(workspace.masks_dir / "disc2.png").labels.any()  # untouched
     assert np.array_equal(read_mask(workspace.masks_dir / "disc0.png").labels, saved)  # the correction stays
+    for frame in range(2):
+        _, truth = synthetic_pair(64, 80, seed=600 + frame)
+        assert iou(read_mask(workspace.masks_dir / "walk" / f"{frame:04d}.png").labels == 1, truth == 1) > 0.7
 
     # 3. retrain from the corrections: a new run starts in the Train panel from the model's weights
     before = set(workspace.runs())
