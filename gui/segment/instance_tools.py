@@ -145,6 +145,11 @@ class InstanceTools(QGroupBox):
         for widget in self.controls:
             widget.setEnabled(not busy)
 
+    def forget_report(self) -> None:
+        """Another image or frame: the last split's report spoke of the previous one."""
+        if self.handle is None:
+            self.status.setText("")
+
     def _say(self, text: str) -> None:
         self.status.setText(text)
         self.message.emit(text)

@@ -52,6 +52,8 @@ def _weights_stamp(run_dir: Path) -> float:
              + list((run_dir / "checkpoints").glob("*.index")))
     return max((f.stat().st_mtime for f in files), default=0.0)
 
+PREDICTED_TEXT = "The prediction is the label map now"
+
 
 class ModelTools(QGroupBox):
     predicted = Signal(object, object)  # labels (HxW uint8), names {label: name}
@@ -138,6 +140,8 @@ class ModelTools(QGroupBox):
         return Path(data) if data else None
 
     def set_image(self, rgb) -> None:
+        if rgb is not self.current_rgb and self.handle is None and self.status.text().startswith(PREDICTED_TEXT):
+            self.status.setText("")  # it spoke of the previous image
         self.current_rgb = rgb
         self._update()
 
@@ -231,7 +235,7 @@ class ModelTools(QGroupBox):
 
     def _on_predicted(self, result) -> None:
         labels, names, used = result
-        self.status.setText("The prediction is the label map now: select an object and click to correct it."
+        self.status.setText(PREDICTED_TEXT + ": select an object and click to correct it."
                             + (f"\nModel: {used}." if used else ""))
         self.predicted.emit(labels, names)
 

@@ -112,6 +112,7 @@ class SegmentPanel(ObjectListMixin, QWidget):
         self.loaded = loaded if rgb is not None else None
         self.contrast.attach(self.loaded, str(path or ""))
         self.model_tools.set_image(rgb)
+        self.instance_tools.forget_report()
         self.session.set_image(rgb.shape[:2] if rgb is not None else None, path, labels, names, frame)
         self.last_result = None
         self.scene.set_object_overlay(None)

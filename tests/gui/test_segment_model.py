@@ -66,6 +66,11 @@ def test_predict_correct_segment_all_and_retrain(qtbot, window, workspace, train
     assert panel.save_now()
     saved = read_mask(workspace.masks_dir / "disc0.png").labels
     assert saved[ys[0], xs[0]] != 1 and (saved == 1).any()
+    # another image: the prediction's report was about disc0, so it goes
+    assert "label map now" in tools.status.text()
+    window.image_panel.select_path(workspace.images_dir / "disc1.png")
+    qtbot.waitUntil(lambda: panel.image_path is not None and panel.image_path.name == "disc1.png", timeout=15000)
+    assert "label map now" not in tools.status.text() and tools.run_dir().name in tools.status.text()
 
     # 2. the rest of the workspace: masks a person made are kept
     tools.segment_all_button.click()

@@ -127,7 +127,11 @@ def main(argv: list[str] | None = None) -> int:
         grab(window, out / "error_dialog.png")
         for dialog in list(window.errors.dialogs):
             dialog.accept()
+        stack_scenes(window, workspace, out)  # a stack with its frame slider, a propagated object
         window.close()
+    from tools.screenshots.contrast import main as contrast_scenes
+
+    contrast_scenes([str(out)])  # a 16-bit image under min-max and auto contrast, a 2-channel TIFF
     app.quit()
     return 0
 

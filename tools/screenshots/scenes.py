@@ -152,6 +152,13 @@ def segment_with_model_scene(window, workspace, tmp: Path, out: Path) -> None:
     wait_until(lambda: tools.handle is None and "prediction" in tools.status.text(), 120)
     wait(800)
     grab(window, out / "segment_panel_model.png")
+    # the prediction's touching cells split into instances, each an object of the list
+    instances = panel.instance_tools
+    before = len(panel.label_map.names)
+    instances.split_all_button.click()
+    wait_until(lambda: instances.handle is None and len(panel.label_map.names) > before, 60)
+    wait(800)
+    grab(window, out / "segment_panel_instances.png")
 
 
 def train_run_scene(window, run_dir: Path, out: Path, name: str) -> None:
