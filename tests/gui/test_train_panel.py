@@ -37,8 +37,8 @@ def test_curves_and_samples_appear_from_a_live_run(qtbot, panel, workspace):
     assert handle is not None
     assert panel.primary == str(run_dir.resolve())  # listed and selected at once
     qtbot.waitUntil(lambda: "loss" in panel.curves.metric_names(), timeout=60_000)
-    with qtbot.waitSignal(handle.done, timeout=60_000):
-        pass
+    # the job may already have ended while the first curve arrived (a loaded machine): wait for the state
+    qtbot.waitUntil(lambda: handle.finished, timeout=60_000)
     qtbot.waitUntil(lambda: panel.timeline.steps == [10, 20, 30, 40, 50, 60], timeout=10_000)
     qtbot.waitUntil(lambda: len(panel.curves.values("live", "loss")[0]) == 12, timeout=10_000)
     steps, losses = panel.curves.values("live", "loss")
