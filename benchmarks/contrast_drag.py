@@ -60,7 +60,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=4.0)
     args = parser.parse_args()
     app = QApplication.instance() or QApplication([])
-    from gui.canvas import ImageScene, ImageView
+    from gui.canvas import ImageScene
+    from gui.image_view import ImageView
     from gui.scene_contrast import SceneContrast, prepare_display
     from gui.widgets.contrast_box import ContrastBox
     from gui.workers import WorkerBridge
