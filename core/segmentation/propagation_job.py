@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from core.jobs import CancelToken, Emit, Event, Job, ProgressReporter
-from core.segmentation.propagation import PropagationParams, propagate_labels
+
+if TYPE_CHECKING:
+    from core.segmentation.propagation import PropagationParams
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,9 @@ def propagate_frames_job(load_frame: Callable[[int], np.ndarray], start_labels: 
         raise ValueError(f"frame {start} has no accepted object to propagate")
 
     def job(token: CancelToken, emit: Emit) -> PropagationResult:
+        # imported here: scipy.signal and scikit-image cost ~0.4 s of the app's start-up otherwise
+        from core.segmentation.propagation import propagate_labels
+
         reporter = ProgressReporter(emit, stop - start)
         labels = start_labels
         previous = load_frame(start)

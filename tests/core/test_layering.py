@@ -48,6 +48,14 @@ def test_gui_never_imports_tensorflow_at_module_level():
     assert "tensorflow" not in modules and "keras" not in modules
 
 
+def test_the_main_window_starts_without_the_heavy_image_libraries():
+    """The window is shown within 2 s (benchmarks/ui_responsiveness.py): scipy.signal and scikit-image, which
+    only propagation and the click segmenter's worker need, cost ~0.4 s of that when imported at start."""
+    modules = _modules_after_import("import gui.main_window")
+    assert "gui.segment.propagate_action" in modules
+    assert not {"skimage", "scipy.signal", "scipy.interpolate", "scipy.optimize"} & modules
+
+
 def test_import_contracts_hold():
     """The contracts also run inside the suite, so a plain `pytest` catches a broken layer."""
     lint = Path(sys.executable).with_name("lint-imports")
