@@ -30,6 +30,10 @@ class ImageScene(QGraphicsScene):
 
     image_changed = Signal()
     overlay_changed = Signal()
+    # The label map (``labels``) is written by the Segment panel alone, whose session owns it; other views
+    # read it and follow overlay_changed.
+    opacity_changed = Signal(float)  # every opacity slider follows the one setting
+    label_colors_changed = Signal()  # every list of labels and the object picture follow the colours
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -206,9 +210,13 @@ class ImageScene(QGraphicsScene):
         return self._opacity
 
     def set_overlay_opacity(self, opacity: float) -> None:
-        self._opacity = float(min(1.0, max(0.0, opacity)))
+        opacity = float(min(1.0, max(0.0, opacity)))
+        changed = opacity != self._opacity
+        self._opacity = opacity
         self._overlay_item.setOpacity(self._opacity)
         self._object_item.setOpacity(max(self._opacity, 0.35))
+        if changed:
+            self.opacity_changed.emit(opacity)
 
     def set_overlay_visible(self, visible: bool) -> None:
         self._overlay_item.setVisible(visible)
@@ -222,6 +230,7 @@ class ImageScene(QGraphicsScene):
             raise ValueError("label colours are for labels 1..255")
         self.colors[label] = (color.red(), color.green(), color.blue())
         self._refresh_overlay()
+        self.label_colors_changed.emit()
 
     def label_color(self, label: int) -> QColor:
         r, g, b = self.colors[label]

@@ -83,8 +83,10 @@ class MainWindow(QMainWindow):
         self.train_panel.status_message.connect(self.status_text.setText)
         self.segment_panel.status_message.connect(self.status_text.setText)
         self.image_panel.image_loaded.connect(self._on_image_loaded)
-        self.image_panel.mask_loaded.connect(
-            lambda mask: self.segment_panel.adopt_labels(mask.labels, dict(mask.report.names or {})))
+        # the label map is the Segment panel's (its session records every change for undo and saves it):
+        # the Image panel reads masks and asks for changes, it never writes the map itself
+        self.image_panel.mask_loaded.connect(self._on_mask_loaded)
+        self.image_panel.clear_labels_requested.connect(self.segment_panel.clear_labels)
         self.scene.image_changed.connect(self._on_scene_image_changed)
         self.segment_panel.workspace_images_changed.connect(self.image_panel.workspace_images_changed)
         self.segment_panel.retrain_requested.connect(self._retrain)
@@ -310,10 +312,17 @@ class MainWindow(QMainWindow):
 
     def _on_image_loaded(self, image) -> None:
         """The Segment panel edits the image the Image panel shows, starting from its mask if it has one."""
-        report = self.image_panel.mask_report
-        names = dict(report.names) if report is not None and report.names else None
-        self.segment_panel.set_image(image.rgb, self.image_panel.current_path, self.scene.labels, names,
+        mask = self.image_panel.shown_mask
+        names = dict(mask.report.names) if mask is not None and mask.report.names else None
+        self.segment_panel.set_image(image.rgb, self.image_panel.current_path,
+                                     mask.labels if mask is not None else None, names,
                                      loaded=image, frame=self.image_panel.current_frame)
+
+    def _on_mask_loaded(self, mask) -> None:
+        if self.segment_panel.adopt_labels(mask.labels, dict(mask.report.names or {})):
+            self.status_text.setText("Mask loaded: Undo in the Segment panel brings the previous labels back.")
+        else:
+            self.errors.report("Could not show the mask", "The image changed while the mask was read.")
 
     def _retrain(self, config, base_run_dir) -> None:
         """Retrain from corrections: a new run in the Train panel, started from the chosen model."""

@@ -212,6 +212,12 @@ class SegmentationSession:
         self._changed(region, names_changed=True)
         return True
 
+    def clear_labels(self) -> bool:
+        """Every label goes, as one undoable step; False when the map is already empty (nothing recorded)."""
+        if self.label_map is None or not self.label_map.labels.any():
+            return False
+        return self.adopt_labels(np.zeros_like(self.label_map.labels), {})
+
     def rename(self, label: int, name: str) -> None:
         name = name.strip()
         if self.label_map is None or label not in self.label_map.names or not name:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QColorDialog,
@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.image_info import image_info_rows
 from core.imageio import LoadedImage, list_images
 from core.jobs import Failed, Finished, Images, Message
 from core.maskio import LoadedMask, read_mask
@@ -37,6 +38,8 @@ class ImagePanel(QWidget):
     load_failed = Signal(str, str)  # path, message
     mask_loaded = Signal(object)  # LoadedMask the user loaded for the current image ("Load mask…")
     load_mask_requested = Signal()  # "Load mask…" pressed: the window owns the file dialog
+    # The label overlay is the Segment panel's: this panel reads masks and asks, it never writes the map.
+    clear_labels_requested = Signal()  # "Clear labels" pressed
 
     def __init__(self, scene: ImageScene, bridge: WorkerBridge, workspace: Workspace, parent=None,
                  frames: FrameState | None = None):
@@ -53,12 +56,18 @@ class ImagePanel(QWidget):
         self.stack = None  # the core.stacks.ImageStack shown, if any
         self._depths: dict[str, int] = {}  # frames of the listed stacks, from the thumbnails job
         self.mask_report = None
+        self.shown_mask: LoadedMask | None = None  # the mask read with the image shown, or loaded for it
         self._request = 0
         self._thumb_jobs: list = []  # thumbnail jobs of the list shown (the listing, then each Open)
         self._source_folder: Path | None = None
         self._source_title = ""
         self._opened_count = 0  # files opened on top of the listing
         setup_ui(self)
+        # the label list follows the map the Segment panel writes: at most every 200 ms, and only when seen
+        self._label_list_timer = QTimer(self, singleShot=True, interval=200, timeout=self._update_label_list)
+        scene.overlay_changed.connect(lambda: self._label_list_timer.start() if self.isVisible() else None)
+        scene.opacity_changed.connect(lambda opacity: self.opacity_slider.setValue(round(opacity * 100)))
+        scene.label_colors_changed.connect(self._update_label_list)
         self._update_label_list()
         self.show_workspace()
 
@@ -230,6 +239,7 @@ class ImagePanel(QWidget):
         self.current = None
         self.current_path = path
         self.mask_report = None
+        self.shown_mask = None
         self.scene.set_image(None)
         for label in self.info_labels.values():
             label.setText("—")
@@ -255,33 +265,15 @@ class ImagePanel(QWidget):
         meta = result.image.meta
         self.info_labels["File"].setText(safe_text(path.name))
         self.info_labels["File"].setToolTip(safe_text(str(path)))
-        self.info_labels["Format"].setText(meta.format + (" (named otherwise)" if meta.extension_mismatch else ""))
-        self.info_labels["Mode"].setText(meta.mode + (" with alpha" if meta.has_alpha else ""))
-        depth = f"{meta.bit_depth}-bit"
-        if meta.value_range:
-            depth += f", values {meta.value_range[0]:g}..{meta.value_range[1]:g}"
-        if meta.channels > 1:
-            depth += f", {meta.channels} channels"
-        self.info_labels["Bit depth"].setText(depth)
-        self.info_labels["Size"].setText(f"{meta.width} × {meta.height} px, {meta.file_size / 1024:.0f} KiB")
-        self.info_labels["Orientation"].setText("as stored" if meta.orientation == 1
-                                                else f"EXIF {meta.orientation} applied")
-        if result.stack is not None:
-            self.info_labels["Frames"].setText(f"{len(result.stack)} ({result.stack.kind}; frame {result.frame + 1} "
-                                               "shown: PgUp / PgDown)")
-        else:
-            self.info_labels["Frames"].setText(str(meta.frames) + (" (showing the first)" if meta.frames > 1 else ""))
-        notes = list(meta.notes)  # what the loader handled but you may want to know (an invalid EXIF tag, ...)
-        if meta.has_alpha:
-            notes.append("transparent areas shown on white")
-        self.info_labels["Notes"].setText("; ".join(notes) or "—")
+        for row, text in image_info_rows(meta, result.stack, result.frame).items():
+            self.info_labels[row].setText(text)
         if result.mask is not None:
-            self.set_overlay(result.mask)
+            self._note_mask(result.mask)  # shown by the Segment panel, which image_loaded hands it to
         else:
             self.mask_report = None
+            self.shown_mask = None
             self.mask_status.setText(result.mask_error or
                                      ("No mask for this frame." if result.stack is not None else "No mask for this image."))
-            self._update_label_list()
         where = f", {self.frames.navigator.describe(result.frame)}" if result.stack is not None else ""
         self.status_message.emit(f"{path.name}{where}: {meta.width} × {meta.height}, {meta.format} {meta.mode}")
         self.image_loaded.emit(result.image)
@@ -326,29 +318,36 @@ class ImagePanel(QWidget):
         if isinstance(event, Failed):
             self.load_failed.emit(str(path), event.error)
         elif isinstance(event, Finished) and event.result is not None:
-            self.set_overlay(event.result)
-            self.mask_loaded.emit(event.result)
+            self._note_mask(event.result)
+            self.mask_loaded.emit(event.result)  # the window hands it to the Segment panel, which shows it
 
-    def set_overlay(self, mask: LoadedMask) -> None:
-        self.scene.set_labels(mask.labels)
+    def _note_mask(self, mask: LoadedMask) -> None:
+        self.shown_mask = mask
         self.mask_report = mask.report
         notes = "; ".join(mask.report.notes)
         self.mask_status.setText(f"Mask: {mask.report.kind}, classes {list(mask.report.classes)}"
                                  + (f"\n{notes}" if notes else ""))
-        self._update_label_list()
 
-    def clear_overlay(self) -> None:
-        self.scene.set_labels(None)
+    def request_clear_labels(self) -> None:
+        if self.scene.labels is None or not self.scene.labels.any():
+            return
+        self.shown_mask = None
         self.mask_report = None
-        self.mask_status.setText("No mask shown.")
-        self._update_label_list()
+        self.mask_status.setText("Labels cleared (Undo in the Segment panel brings them back).")
+        self.clear_labels_requested.emit()
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt API
+        self._update_label_list()  # labels painted in the Segment panel meanwhile
+        super().showEvent(event)
 
     def _update_label_list(self) -> None:
         self.label_list.clear()
         labels = self.scene.labels
         if labels is None:
             return
-        present = [int(v) for v in np.unique(labels) if v != 0]
+        # bincount: the tab is refreshed on every visit, and np.unique sorts all 12 Mpx of a large map
+        values = np.flatnonzero(np.bincount(labels.ravel())) if labels.dtype.kind == "u" else np.unique(labels)
+        present = [int(v) for v in values if v != 0]
         names = self.mask_report.names if self.mask_report else {}
         for label in present:
             pixmap = QPixmap(16, 16)
@@ -364,8 +363,7 @@ class ImagePanel(QWidget):
             self.set_label_color(label, color)
 
     def set_label_color(self, label: int, color: QColor) -> None:
-        self.scene.set_label_color(label, color)
-        self._update_label_list()
+        self.scene.set_label_color(label, color)  # the lists of both panels follow label_colors_changed
 
     def _on_opacity(self, value: int) -> None:
         self.scene.set_overlay_opacity(value / 100)

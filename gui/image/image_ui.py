@@ -114,9 +114,12 @@ def setup_ui(panel) -> None:
     never_widens(panel.mask_status)  # its messages name files
     buttons = QHBoxLayout()
     panel.load_mask_button = QPushButton("Load mask…")
-    panel.load_mask_button.setToolTip("Show a label map (PNG) as the overlay")
-    panel.clear_mask_button = QPushButton("Clear")
-    panel.clear_mask_button.clicked.connect(panel.clear_overlay)
+    panel.load_mask_button.setToolTip("Replace this image's labels with a label map (PNG, TIFF); Undo in the "
+                                      "Segment panel brings the previous ones back")
+    panel.clear_mask_button = QPushButton("Clear labels")
+    panel.clear_mask_button.setToolTip("Remove every label of this image (Undo in the Segment panel brings "
+                                       "them back)")
+    panel.clear_mask_button.clicked.connect(panel.request_clear_labels)
     buttons.addWidget(panel.load_mask_button)
     panel.load_mask_button.clicked.connect(panel.load_mask_requested)
     buttons.addWidget(panel.clear_mask_button)

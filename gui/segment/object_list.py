@@ -13,9 +13,12 @@ class ObjectListMixin:
     def _choose_color(self) -> None:
         color = QColorDialog.getColor(self.scene.label_color(self.current_label), self, "Object colour")
         if color.isValid():
-            self.scene.set_label_color(self.current_label, color)
-            self._refresh_labels()
-            self._push_style()
+            self.scene.set_label_color(self.current_label, color)  # followed by _on_label_colors
+
+    def _on_label_colors(self) -> None:
+        """A label's colour changed (here or in the Image panel): the list and the object picture follow."""
+        self._refresh_labels()
+        self._push_style()
 
     def _refresh_labels(self) -> None:
         self.label_list.blockSignals(True)

@@ -72,6 +72,8 @@ class SegmentPanel(ObjectListMixin, QWidget):
         self._saved_from_thread.connect(self._on_saved)
         self._save_failed_from_thread.connect(self._on_save_failed)
         setup_ui(self)
+        scene.opacity_changed.connect(lambda opacity: self.opacity_slider.setValue(round(opacity * 100)))
+        scene.label_colors_changed.connect(self._on_label_colors)
         self._set_enabled(False)
 
     def _set_enabled(self, enabled: bool) -> None:
@@ -134,6 +136,14 @@ class SegmentPanel(ObjectListMixin, QWidget):
     def adopt_labels(self, labels: np.ndarray, names: dict | None = None) -> bool:
         """A label map loaded for this image replaces the current one (one undoable step)."""
         return self.session.adopt_labels(labels, names)
+
+    def clear_labels(self) -> bool:
+        """Every label of this image goes (one undoable step); False when there was nothing to clear."""
+        if not self.session.clear_labels():
+            return False
+        self._refresh_labels()
+        self.status_message.emit("Labels cleared: Undo (Ctrl+Z) brings them back.")
+        return True
 
     def adopt_prediction(self, labels: np.ndarray, names: dict) -> None:
         """A model's prediction replaces the label map (one undoable step); its first object becomes the
@@ -292,7 +302,7 @@ class SegmentPanel(ObjectListMixin, QWidget):
 
     def _labels_changed(self, region: Region, names_changed: bool) -> None:
         """The session changed the label map: redraw what changed, and save it."""
-        if self.scene.labels is not self.label_map.labels:  # the overlay was cleared or replaced elsewhere
+        if self.scene.labels is not self.label_map.labels:  # a new image dropped the scene's overlay
             self.scene.set_labels(self.label_map.labels)
         elif not region.empty:
             self.scene.update_labels_region(region.top, region.left, region.bottom, region.right)

@@ -217,3 +217,17 @@ def test_without_an_image_every_gesture_is_ignored():
     s.undo()
     s.new_object()
     assert s.segmenter.commands == [] and s.history == [] and s.label_map is None
+
+
+def test_clearing_the_labels_is_one_undoable_step_and_nothing_when_empty(session):
+    assert not session.clear_labels()  # an empty map: nothing recorded
+    assert session.history == []
+    labels = np.zeros((20, 30), np.uint8)
+    labels[2:6, 3:9] = 4
+    assert session.adopt_labels(labels, {4: "cell"})
+    assert session.clear_labels()
+    assert not session.label_map.labels.any() and session.label_map.names == {}
+    session.undo()
+    assert np.array_equal(session.label_map.labels, labels) and session.label_map.names == {4: "cell"}
+    session.redo()
+    assert not session.label_map.labels.any()

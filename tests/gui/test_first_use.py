@@ -74,8 +74,9 @@ def test_first_start_sample_opens_with_its_four_labelled_objects(qtbot, window):
     qtbot.waitUntil(lambda: window.scene.labels is not None, timeout=5000)
     _, labels = make_sample_scene()
     assert np.array_equal(window.scene.labels, labels)
-    names = [window.image_panel.label_list.item(i).text() for i in range(window.image_panel.label_list.count())]
-    assert names == ["1  ball", "2  box", "3  ring", "4  leaf"]
+    listed = window.image_panel.label_list
+    qtbot.waitUntil(lambda: [listed.item(i).text() for i in range(listed.count())]
+                    == ["1  ball", "2  box", "3  ring", "4  leaf"], timeout=3000)
     assert "No mask" not in window.image_panel.mask_status.text()
     hover(window.image_panel.view, QPointF(160.5, 150.5))  # the ball's centre
     qtbot.waitUntil(lambda: window.status_text.text().startswith("x 160, y 150"), timeout=3000)

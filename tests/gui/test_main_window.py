@@ -150,11 +150,18 @@ def test_workspace_mask_is_shown_as_overlay_with_opacity_and_colours(qtbot, wind
     qtbot.waitUntil(lambda: window.scene.labels is not None, timeout=5000)
     np.testing.assert_array_equal(window.scene.labels, labels)
     panel = window.image_panel
-    assert [panel.label_list.item(i).text() for i in range(panel.label_list.count())] == ["1  ball", "3  ring"]
+    listed = lambda: [panel.label_list.item(i).text() for i in range(panel.label_list.count())]  # noqa: E731
+    qtbot.waitUntil(lambda: listed() == ["1  ball", "3  ring"], timeout=3000)
     panel.opacity_slider.setValue(80)
     assert window.scene.overlay_layer().opacity() == 0.8
+    assert window.segment_panel.opacity_slider.value() == 80  # one setting, every slider shows it
+    window.segment_panel.opacity_slider.setValue(30)
+    assert panel.opacity_slider.value() == 30 and window.scene.overlay_opacity == 0.3
     panel.set_label_color(3, QColor(1, 2, 3))
     assert tuple(window.scene.colors[3]) == (1, 2, 3)
+    objects = window.segment_panel.label_list  # the Segment panel's list follows the colour
+    ring = next(objects.item(i) for i in range(objects.count()) if objects.item(i).text() == "ring")
+    assert ring.icon().pixmap(16, 16).toImage().pixelColor(8, 8).getRgb()[:3] == (1, 2, 3)
     assert window.scene.overlay_color(150, 350).getRgb()[:3] == (1, 2, 3)
     assert window.scene.overlay_color(5, 5).alpha() == 0  # background is transparent
     panel.overlay_check.setChecked(False)
@@ -170,6 +177,29 @@ def test_mask_of_wrong_size_is_reported_not_shown(qtbot, window, workspace, tmp_
     qtbot.waitUntil(lambda: len(window.errors.dialogs) == 1, timeout=5000)
     assert "mask is 10x10 but its image is 640x480" in window.errors.dialogs[0].text()
     assert np.array_equal(window.scene.labels, shown)  # nothing of the bad mask shown
+
+
+def test_loaded_mask_and_clear_go_through_the_segment_panels_history(qtbot, window, tmp_path):
+    window.image_panel.image_list.setCurrentRow(0)
+    qtbot.waitUntil(lambda: window.scene.labels is not None, timeout=5000)  # the sample's own mask
+    segment = window.segment_panel
+    original = window.scene.labels.copy()
+    assert window.scene.labels is segment.label_map.labels  # the one map, owned by the Segment panel
+    loaded = np.zeros_like(original)
+    loaded[100:140, 200:260] = 7
+    write_mask(tmp_path / "other.png", loaded)
+    window.image_panel.load_mask_file(tmp_path / "other.png")
+    qtbot.waitUntil(lambda: np.array_equal(window.scene.labels, loaded), timeout=5000)
+    assert window.scene.labels is segment.label_map.labels
+    qtbot.waitUntil(lambda: segment.undo_button.isEnabled(), timeout=5000)
+    segment.undo()
+    assert np.array_equal(window.scene.labels, original)  # Undo brings the sample's labels back
+    window.image_panel.clear_mask_button.click()
+    assert not window.scene.labels.any()
+    qtbot.waitUntil(lambda: window.image_panel.label_list.count() == 0, timeout=3000)
+    assert "Undo" in window.image_panel.mask_status.text()
+    segment.undo()
+    assert np.array_equal(window.scene.labels, original)
 
 
 def test_recent_entry_that_vanished_is_reported_and_removed(qtbot, window, tmp_path):
