@@ -10,6 +10,11 @@ per-pixel labels) runs through the worker bridge; the status bar shows its progr
 redrawn as metrics arrive, a new sample grid decoded and shown every 20 steps, progress, CPU and memory.
 
     QT_QPA_PLATFORM=offscreen python benchmarks/ui_responsiveness.py [--seconds 20] [--mode train-panel]
+
+window_shown_s counts from the process's creation, imports included. ``make run`` compiles the bytecode of
+core and gui first, as an installed wheel has it; run ``make bench`` (which does the same) or
+``python -m compileall -q core gui`` before this, or the number includes compiling every module (where
+PYTHONDONTWRITEBYTECODE is set, on every start). ``bytecode_cached`` in the JSON says which was measured.
 """
 
 from __future__ import annotations
@@ -27,6 +32,18 @@ PROCESS_START = psutil.Process().create_time()
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def bytecode_cached() -> bool:
+    """Whether the main window's module has current bytecode (checked before anything of ours is imported)."""
+    import importlib.util
+
+    source = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "gui", "main_window.py")
+    cached = importlib.util.cache_from_source(source)
+    return os.path.exists(cached) and os.path.getmtime(cached) >= os.path.getmtime(source)
+
+
+BYTECODE_CACHED = bytecode_cached()
 
 import numpy as np  # noqa: E402
 from PySide6.QtCore import QSettings, Qt, QTimer  # noqa: E402
@@ -173,6 +190,7 @@ def main() -> int:
 
     def on_shown():
         result["window_shown_s"] = round(time.time() - PROCESS_START, 3)
+        result["bytecode_cached"] = BYTECODE_CACHED
         phase["name"] = "tf_loading"
         timer.start()
         window.load_tensorflow()
